@@ -1,0 +1,3 @@
+from bptui.cli import main
+
+raise SystemExit(main())
