@@ -189,6 +189,17 @@ class Engine:
         self.lr = float(lr)
         self.divergence = None
 
+    def scale_lr(self, factor: float) -> float:
+        """Multiply the rate by factor (the + and - keys); ValueError, with the
+        rate unchanged, when the result would overflow or underflow."""
+        new = self.lr * factor
+        if math.isinf(new):
+            raise ValueError(f"{self.lr:.7g} × {factor:g} overflows")
+        if new == 0.0:
+            raise ValueError(f"{self.lr:.7g} × {factor:g} underflows to 0")
+        self.set_lr(new)
+        return new
+
 
 def check_learning_rate(lr: float) -> None:
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):

@@ -6,23 +6,35 @@ from __future__ import annotations
 import math
 
 MINUS = "−"  # U+2212: a minus sign, not a hyphen
-WIDTH = 13  # the widest value: −1.234568e+12
+DOT_COLUMN = 3  # values line up on their decimal point: sign and two digits before it
+WIDTH = 15  # an aligned value: −0.0001234568 shifted to its dot, or −1.234568e−308
 
 
-def fmt(v: float) -> str:
-    """At least 6 (here 7) significant digits, never wider than WIDTH cells.
+def fmt(v: float, *, keep_zeros: bool = True) -> str:
+    """7 significant digits (the brief asks for at least 6), in a bounded width.
 
     `g` keeps fixed notation from 1e-4 up to 1e7 and switches to scientific
     outside it, so very large and very small values keep their digits instead
-    of overflowing the cell.
+    of overflowing their cell. Trailing zeros stay (12.22010, not 12.2201) so
+    every computed value shows all its digits; settings such as a learning
+    rate read better without them (keep_zeros=False: 0.5).
     """
     if math.isnan(v):
         return "nan"
     if math.isinf(v):
         return "+inf" if v > 0 else f"{MINUS}inf"
-    s = f"{v:.7g}"
+    s = f"{v:#.7g}" if keep_zeros else f"{v:.7g}"
     if "e" in s:
         mant, exp = s.split("e")
         s = f"{mant}e{int(exp)}"  # e+12 -> e12, e-05 -> e-5: shorter, still exact
     return s.replace("-", MINUS)
 
+
+
+def aligned(v: float) -> str:
+    """fmt(v) padded so its decimal point falls in DOT_COLUMN, in WIDTH cells."""
+    s = fmt(v)
+    dot = s.find(".")
+    if dot < 0:
+        dot = s.find("e") if "e" in s else len(s)
+    return (" " * max(0, DOT_COLUMN - dot) + s).ljust(WIDTH)

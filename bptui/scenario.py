@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bptui.graph import GraphBuilder, Network
+from bptui.numfmt import fmt
 
 QUESTION_SEED = 10
 MAX_SEED = 2**32 - 1
@@ -56,6 +57,19 @@ def question_network(x: float, y: float) -> Network:
     g.input("y", y)
     g.op("J", "se", "o", "y")
     return g.compile(loss="J")
+
+
+def target_note(y: float) -> str | None:
+    """When the target lies outside σ's range (0, 1), the floor J = (o − y)²
+    can approach but never reach, and why; None when y is reachable."""
+    if 0.0 <= y <= 1.0:
+        return None
+    edge = 1.0 if y > 1 else 0.0
+    floor = (edge - y) * (edge - y)
+    return (
+        f"y = {fmt(y, keep_zeros=False)} is outside σ's range (0, 1): "
+        f"J can near ({edge:g} − y)² = {fmt(floor, keep_zeros=False)}, never 0."
+    )
 
 
 # --- validation of typed numbers ---------------------------------------------

@@ -1,0 +1,165 @@
+"""Cost chart: J against step, drawn by plotext (through textual-plotext).
+
+Three things keep a step cheap however long the history:
+* the series is min/max-decimated incrementally (bptui.decimate), at most about
+  one point per column, so drawing costs the same at step 10 and step 10^6;
+* the axes are sticky: they change only when a point leaves them (x grows in
+  1-2-5 steps, y by the whole span), because a rescale moves every cell;
+* only the chart lines whose text changed are repainted.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual_plotext import PlotextPlot
+
+from bptui.decimate import MinMaxDecimator
+from bptui.engine import Engine, HistoryWatcher
+from bptui.numfmt import fmt
+from bptui.widgets.line_pane import DiffLines
+
+MIN_WIDTH = 16  # below this (or MIN_HEIGHT) a plot is unreadable: say so instead
+MIN_HEIGHT = 4
+Y_LABEL_WIDTH = 8  # plotext's y tick labels and axis, roughly
+
+
+def nice_ceil(v: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k that is ≥ v (v > 0)."""
+    k = math.floor(math.log10(v))
+    for m in (1, 2, 5, 10):
+        if m * 10**k >= v:
+            return m * 10**k
+    return 10 ** (k + 1)
+
+
+def nice_ticks(lo: float, hi: float, max_ticks: int, integer: bool = False) -> list[float]:
+    """Round tick values inside [lo, hi], at most max_ticks of them."""
+    span = hi - lo
+    if not (math.isfinite(span) and span > 0) or max_ticks < 1:
+        return [lo]
+    step = nice_ceil(span / max(1, max_ticks))
+    if integer:
+        step = max(1.0, float(round(step)))
+    first = math.ceil(lo / step) * step
+    ticks = []
+    t = first
+    while t <= hi + step * 1e-9 and len(ticks) <= max_ticks:
+        ticks.append(0.0 if abs(t) < step * 1e-9 else t)
+        t = first + len(ticks) * step
+    return ticks
+
+
+class CostChart(DiffLines, PlotextPlot):
+    BORDER_TITLE = "J by step"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._engine: Engine | None = None
+        self._watcher: HistoryWatcher | None = None
+        self._decimator = MinMaxDecimator(2)
+        self.xmax: float = 10.0
+        self.ylim: tuple[float, float] | None = None
+        self.rescales = 0  # how many times the axes moved (tests read it)
+        self._init_lines()
+
+    # -- data --
+
+    def show(self, engine: Engine) -> None:
+        if engine is not self._engine:
+            self._engine = engine
+            self._watcher = engine.watch()
+            self._resize_decimator()
+        else:
+            length = engine.step_count + 1
+            low = self._watcher.take(length)
+            if low < self._decimator.n:
+                self._decimator.truncate(low, engine.loss_slice)
+            if self._decimator.n < length:
+                self._decimator.extend(engine.loss_slice(self._decimator.n, length))
+        self._rebuild()
+
+    def _resize_decimator(self) -> None:
+        columns = max(2, self.size.width - Y_LABEL_WIDTH)
+        self._decimator = MinMaxDecimator(max(2, columns // 2))
+        if self._engine is not None:
+            length = self._engine.step_count + 1
+            self._watcher.take(length)
+            self._decimator.extend(self._engine.loss_slice(0, length))
+
+    @property
+    def points(self) -> tuple[list[int], list[float]]:
+        return self._decimator.points()
+
+    # -- axes --
+
+    def _update_axes(self) -> None:
+        n = self._decimator.n - 1
+        needed = nice_ceil(max(n, 10))
+        if n > self.xmax or needed * 5 <= self.xmax:
+            self.xmax = needed
+            self.rescales += 1
+        lo, hi = self._decimator.value_range()
+        if self.ylim is not None:
+            ylo, yhi = self.ylim
+            inside = ylo <= lo and hi <= yhi
+            too_loose = (hi - lo) * 8 < (yhi - ylo)
+            if inside and not too_loose:
+                return
+        span = hi - lo
+        if not span > 0:
+            span = abs(hi) * 0.1 or 1.0
+        if self.ylim is None or (hi - lo) * 8 < (self.ylim[1] - self.ylim[0]):
+            pad_lo = pad_hi = span * 0.1
+        else:
+            # grow by the whole span on the side that was crossed, so a steady
+            # trend rescales a logarithmic number of times, not every step
+            pad_lo = span if lo < self.ylim[0] else span * 0.1
+            pad_hi = span if hi > self.ylim[1] else span * 0.1
+        ylim = (lo - pad_lo, hi + pad_hi)
+        if not all(math.isfinite(v) for v in ylim):
+            ylim = (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
+        self.ylim = ylim
+        self.rescales += 1
+
+    # -- drawing --
+
+    def _rebuild(self) -> None:
+        width, height = self.size
+        if self._engine is None or not width:
+            return
+        if width < MIN_WIDTH or height < MIN_HEIGHT:
+            lines = [Text("(enlarge the window", "italic"), Text(" to see the chart)", "italic")]
+        else:
+            self._update_axes()
+            lines = self._plot_lines(width, height)
+        self.set_lines(lines)
+
+    def _plot_lines(self, width: int, height: int) -> list[Text]:
+        plt = self.plt
+        plt.clear_data()
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
+        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        xs, ys = self._decimator.points()
+        plt.plot(xs, ys, marker="braille")
+        ylo, yhi = self.ylim
+        plt.xlim(0, self.xmax)
+        plt.ylim(ylo, yhi)
+        xticks = nice_ticks(0, self.xmax, max(1, (width - Y_LABEL_WIDTH) // 8), integer=True)
+        plt.xticks(xticks, [f"{int(t)}" for t in xticks])
+        yticks = nice_ticks(ylo, yhi, max(1, (height - 2) // 2))
+        plt.yticks(yticks, [fmt(t, keep_zeros=False) for t in yticks])
+        text = Text.from_ansi(plt.build())
+        return text.split("\n", allow_blank=True)[:height]
+
+    def on_resize(self) -> None:
+        self.forget_lines()
+        self._resize_decimator()
+        self._rebuild()
+
+    def _register_theme(self, app_theme_name: str) -> None:
+        super()._register_theme(app_theme_name)
+        self.forget_lines()
+        self._rebuild()

@@ -1,0 +1,38 @@
+"""Forward pane: every node of the network, its formula and its value."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from bptui.engine import Engine
+from bptui.numfmt import aligned
+from bptui.widgets.line_pane import LinePane
+
+
+class ForwardPane(LinePane):
+    BORDER_TITLE = "Forward pass"
+
+    def show(self, engine: Engine) -> None:
+        net = engine.network
+        values = engine.trace.values
+        loss_node = net.by_name[net.loss]
+        labels = {}
+        for node in net.nodes:
+            if node.kind == "param":
+                labels[node.name] = "weight"
+            elif node.kind == "input":
+                labels[node.name] = "target" if node.name in loss_node.args else "input"
+            else:
+                labels[node.name] = node.formula()
+        name_w = max(len(n.name) for n in net.nodes)
+        label_w = max(len(v) for v in labels.values())
+        lines = []
+        for node in net.nodes:
+            line = Text()
+            line.append(node.name.ljust(name_w), "bold")
+            line.append(" = ")
+            line.append(labels[node.name].ljust(label_w), "italic" if node.kind != "op" else "")
+            line.append(" ")
+            line.append(aligned(values[node.name]).rstrip(), "bold" if node.name == net.loss else "")
+            lines.append(line)
+        self.set_lines(lines)

@@ -1,0 +1,90 @@
+"""Panes of text lines that repaint only the lines whose text changed.
+
+Over SSH every repainted cell costs bytes. A Static repaints its whole area on
+every update; these compare each new line with the one on screen and refresh
+just the rows that differ, so a step repaints the numbers that moved and
+nothing else.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+
+class DiffLines:
+    """Mixin for a Widget: holds rich Text lines, renders them through the
+    line API and refreshes only changed rows."""
+
+    _lines: list[Text]
+    _strips: dict[int, Strip]
+
+    def _init_lines(self) -> None:
+        self._lines = []
+        self._strips = {}
+
+    @property
+    def lines(self) -> list[Text]:
+        return self._lines
+
+    @property
+    def plain_lines(self) -> list[str]:
+        return [t.plain for t in self._lines]
+
+    def set_lines(self: Widget | "DiffLines", lines: list[Text]) -> None:
+        old, self._lines = self._lines, lines
+        if len(old) != len(lines):
+            self._strips.clear()
+            self.refresh(layout=True)
+            return
+        width = self.size.width
+        for y, (before, after) in enumerate(zip(old, lines)):
+            if before != after:
+                self._strips.pop(y, None)
+                if width:
+                    self.refresh(Region(0, y, width, 1))
+
+    def forget_lines(self) -> None:
+        """Drop what is on screen (after a resize or a theme change)."""
+        self._strips.clear()
+        self._lines = []
+
+    def render_line(self: Widget | "DiffLines", y: int) -> Strip:
+        width = self.size.width
+        style = self.rich_style
+        if y >= len(self._lines):
+            return Strip.blank(width, style)
+        strip = self._strips.get(y)
+        if strip is None:
+            text = self._lines[y].copy()
+            text.stylize_before(style)
+            strip = Strip(text.render(self.app.console), text.cell_len).crop_extend(0, width, style)
+            self._strips[y] = strip
+        return strip
+
+
+class LinePane(DiffLines, Widget):
+    DEFAULT_CSS = """
+    LinePane {
+        height: auto;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._init_lines()
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines)
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return max((t.cell_len for t in self._lines), default=0)
+
+    def on_resize(self) -> None:
+        self._strips.clear()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
