@@ -6,10 +6,10 @@ from rich.text import Text
 
 from bptui.engine import Engine
 from bptui.numfmt import aligned
-from bptui.widgets.line_pane import LinePane
+from bptui.widgets.line_pane import LabelledPane
 
 
-class ForwardPane(LinePane):
+class ForwardPane(LabelledPane):
     BORDER_TITLE = "Forward pass"
 
     def show(self, engine: Engine) -> None:
@@ -26,13 +26,10 @@ class ForwardPane(LinePane):
                 labels[node.name] = node.formula()
         name_w = max(len(n.name) for n in net.nodes)
         label_w = max(len(v) for v in labels.values())
-        lines = []
+        rows = []
         for node in net.nodes:
-            line = Text()
-            line.append(node.name.ljust(name_w), "bold")
-            line.append(" = ")
-            line.append(labels[node.name].ljust(label_w), "italic" if node.kind != "op" else "")
-            line.append(" ")
-            line.append(aligned(values[node.name]).rstrip(), "bold" if node.name == net.loss else "")
-            lines.append(line)
-        self.set_lines(lines)
+            label = Text(f"{node.name.ljust(name_w)} = ")
+            label.append(labels[node.name].ljust(label_w), "italic" if node.kind != "op" else "")
+            label.append(" ")
+            rows.append((label, Text(aligned(values[node.name]).rstrip(), "bold")))
+        self.set_rows(rows)

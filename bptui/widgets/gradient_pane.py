@@ -12,12 +12,12 @@ from rich.text import Text
 from bptui.engine import Engine
 from bptui.graph import Network
 from bptui.numfmt import aligned
-from bptui.widgets.line_pane import LinePane
+from bptui.widgets.line_pane import LabelledPane
 
 SHARED = "◆"
 
 
-class GradientPane(LinePane):
+class GradientPane(LabelledPane):
     def __init__(self, network: Network, param: str, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="gradient-pane")
         self.network = network
@@ -38,26 +38,22 @@ class GradientPane(LinePane):
         edges = [e for path in paths for e in path]
         sym_w = max(len(e.symbol) for e in edges)
         formula_w = max(max(len(e.formula) for e in edges), len("product"))
-        lines = []
+        rows = []
         for i, path in enumerate(paths):
             if len(paths) > 1:
-                lines.append(Text(f"path {i + 1}: " + " → ".join([net.loss] + [e.inp for e in path]), "italic"))
+                rows.append((Text(f"path {i + 1}: " + " → ".join([net.loss] + [e.inp for e in path]), "italic"), Text()))
             for e in path:
                 mark = SHARED if len(net.edge_users[e.key]) > 1 else " "
-                line = Text(f"{mark} ")
-                line.append(e.symbol.ljust(sym_w), "bold")
-                line.append(f" = {e.formula.ljust(formula_w)} ")
-                line.append(aligned(trace.factors[e.key]).rstrip())
-                lines.append(line)
+                label = Text(f"{mark} {e.symbol.ljust(sym_w)} = {e.formula.ljust(formula_w)} ")
+                rows.append((label, Text(aligned(trace.factors[e.key]).rstrip(), "bold")))
         if len(paths) > 1:
             for i, p in enumerate(trace.path_products(self.param)):
-                lines.append(Text(f"  path {i + 1} product = ") + Text(aligned(p).rstrip()))
+                rows.append((Text(f"  path {i + 1} product".ljust(sym_w + formula_w + 6)), Text(aligned(p).rstrip(), "bold")))
             label = "sum"
         else:
             label = "product"
-        line = Text("= ")
-        line.append(f"d{net.loss}/d{self.param}".ljust(sym_w), "bold")
-        line.append(f" = {label.ljust(formula_w)} ")
-        line.append(aligned(trace.grad(self.param)).rstrip(), "bold")
-        lines.append(line)
-        self.set_lines(lines)
+        head = Text("= ")
+        head.append(f"d{net.loss}/d{self.param}".ljust(sym_w), "bold underline")
+        head.append(f" = {label.ljust(formula_w)} ")
+        rows.append((head, Text(aligned(trace.grad(self.param)).rstrip(), "bold underline")))
+        self.set_rows(rows)

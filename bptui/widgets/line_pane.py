@@ -9,6 +9,8 @@ nothing else.
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -39,12 +41,18 @@ class DiffLines:
             self._strips.clear()
             self.refresh(layout=True)
             return
-        width = self.size.width
+        if not self.size.width:
+            return
         for y, (before, after) in enumerate(zip(old, lines)):
-            if before != after:
-                self._strips.pop(y, None)
-                if width:
-                    self.refresh(Region(0, y, width, 1))
+            if before == after:
+                continue
+            self._strips.pop(y, None)
+            if before.plain == after.plain or before.cell_len != len(before.plain) or after.cell_len != len(after.plain):
+                # a style change, or wide characters: repaint the whole line
+                self.refresh(Region(0, y, self.size.width, 1))
+                continue
+            for start, end in changed_runs(before.plain, after.plain):
+                self.refresh(Region(start, y, end - start, 1))
 
     def forget_lines(self) -> None:
         """Drop what is on screen (after a resize or a theme change)."""
@@ -63,6 +71,24 @@ class DiffLines:
             strip = Strip(text.render(self.app.console), text.cell_len).crop_extend(0, width, style)
             self._strips[y] = strip
         return strip
+
+
+def changed_runs(a: str, b: str, gap: int = 3) -> list[tuple[int, int]]:
+    """Column ranges [start, end) where a and b differ; runs closer than `gap`
+    equal characters are joined (each repainted range costs a cursor move)."""
+    runs: list[tuple[int, int]] = []
+    start = last = -1
+    for i in range(max(len(a), len(b))):
+        if (a[i] if i < len(a) else None) != (b[i] if i < len(b) else None):
+            if start < 0:
+                start = i
+            elif i - last > gap:
+                runs.append((start, last + 1))
+                start = i
+            last = i
+    if start >= 0:
+        runs.append((start, last + 1))
+    return runs
 
 
 class LinePane(DiffLines, Widget):
@@ -88,3 +114,39 @@ class LinePane(DiffLines, Widget):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+
+
+class LabelledPane(Horizontal):
+    """A bordered pane of rows: a label column that seldom changes beside a
+    value column that changes every step.
+
+    They are separate widgets because Textual writes a changed span starting
+    from its widget's left edge: with the values in a widget of their own, a
+    step sends the digits that moved, not the labels in front of them.
+    """
+
+    DEFAULT_CSS = """
+    LabelledPane {
+        height: auto;
+    }
+    LabelledPane > .labels {
+        width: auto;
+    }
+    LabelledPane > .values {
+        width: 1fr;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield LinePane(classes="labels")
+        yield LinePane(classes="values")
+
+    def set_rows(self, rows: list[tuple[Text, Text]]) -> None:
+        self.query_one(".labels", LinePane).set_lines([label for label, _ in rows])
+        self.query_one(".values", LinePane).set_lines([value for _, value in rows])
+
+    @property
+    def plain_lines(self) -> list[str]:
+        labels = self.query_one(".labels", LinePane).plain_lines
+        values = self.query_one(".values", LinePane).plain_lines
+        return [a + b for a, b in zip(labels, values)]

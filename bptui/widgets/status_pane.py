@@ -7,38 +7,35 @@ from rich.text import Text
 
 from bptui.engine import Engine
 from bptui.numfmt import MINUS, fmt
-from bptui.widgets.line_pane import LinePane
+from bptui.widgets.line_pane import LabelledPane
 
 
-class StatusPane(LinePane):
+class StatusPane(LabelledPane):
     BORDER_TITLE = "Status"
 
     def show(self, engine: Engine) -> None:
         net = engine.network
-        k = engine.step_count
+        name_w = max(len(p) for p in net.params)
+        label_w = max(name_w + 2, len("step "))
+        pad = Text(" " * label_w)
         head = Text()
-        head.append("step ", "italic")
-        head.append(str(k), "bold")
+        head.append(str(engine.step_count), "bold")
         head.append("   lr ", "italic")
         head.append(fmt(engine.lr, keep_zeros=False), "bold")
         head.append(f"   {net.loss} ", "italic")
         head.append(fmt(engine.loss), "bold")
-        lines = [head]
+        rows = [(Text("step".ljust(label_w), "italic"), head)]
         updates = engine.last_update()
-        name_w = max(len(p) for p in net.params)
         if not updates:
-            lines.append(Text("no update yet: space takes a step", "italic"))
+            rows.append((pad, Text("no update yet: space steps", "italic")))
             for p in net.params:
-                lines.append(Text(f"{p.ljust(name_w)}: {fmt(engine.trace.values[p])}"))
-                lines.append(Text(""))
+                rows.append((Text(f"{p}:".ljust(label_w)), Text(fmt(engine.trace.values[p]))))
+                rows.append((pad, Text()))
         else:
-            lines.append(Text(f"last update: w ← w − lr × d{net.loss}/dw", "italic"))
+            rows.append((pad, Text(f"last: w ← w − lr × d{net.loss}/dw", "italic")))
             for u in updates:
-                line = Text()
-                line.append(u.name.ljust(name_w), "bold")
-                line.append(f": {fmt(u.old)} → ")
-                line.append(fmt(u.new), "bold")
-                lines.append(line)
-                lr = fmt(u.lr, keep_zeros=False)
-                lines.append(Text(f"{' ' * name_w}  ({MINUS} {lr} × {fmt(u.grad)})"))
-        self.set_lines(lines)
+                value = Text(f"{fmt(u.old)} → ")
+                value.append(fmt(u.new), "bold")
+                rows.append((Text(f"{u.name}:".ljust(label_w), "bold"), value))
+                rows.append((pad, Text(f"({MINUS} {fmt(u.lr, keep_zeros=False)} × {fmt(u.grad)})")))
+        self.set_rows(rows)
