@@ -8,6 +8,7 @@ nothing else.
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -68,7 +69,13 @@ class DiffLines:
         if strip is None:
             text = self._lines[y].copy()
             text.stylize_before(style)
-            strip = Strip(text.render(self.app.console), text.cell_len).crop_extend(0, width, style)
+            # every segment gets a style: Textual's NO_COLOR filter needs one
+            segments = [
+                seg if seg.style else Segment(seg.text, style)
+                for seg in text.render(self.app.console)
+                if seg.text
+            ]
+            strip = Strip(segments, text.cell_len).crop_extend(0, width, style)
             self._strips[y] = strip
         return strip
 

@@ -1,0 +1,446 @@
+"""Pilot tests: press keys, then read what the panes show and check every
+number against hand algebra (not the engine)."""
+
+import math
+import re
+
+import pytest
+
+from bptui.app import BptuiApp
+from bptui.cli import make_engine
+from bptui.scenario import Scenario
+from bptui.screens.help_screen import HelpScreen
+from bptui.widgets.cost_chart import CostChart
+from bptui.widgets.forward_pane import ForwardPane
+from bptui.widgets.gradient_pane import GradientPane
+from bptui.widgets.message_bar import MessageBar
+from bptui.widgets.status_pane import StatusPane
+from tests.reference import AFTER_ONE_STEP, GRADS, START
+
+NUMBER = re.compile(r"[−-]?\d+\.\d+(?:e[−-]?\d+)?")
+
+
+def number(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def app_for(**kw) -> BptuiApp:
+    return BptuiApp(make_engine(Scenario(**kw)))
+
+
+def pane_values(pane) -> dict[str, float]:
+    """The value on each row of a pane, keyed by the row's first word."""
+    out = {}
+    for line in pane.plain_lines:
+        found = NUMBER.findall(line)
+        words = line.replace("◆", " ").replace("=", " ").split()
+        if found and words:
+            out[words[0]] = number(found[-1])
+    return out
+
+
+def hand_state(x, y, w1, w2):
+    """Every quantity the screen shows, by hand algebra."""
+    z1 = w1 * x
+    h = 1 / (1 + math.exp(-z1))
+    z2 = w2 * h
+    o = 1 / (1 + math.exp(-z2))
+    J = (o - y) ** 2
+    dJ_do = 2 * (o - y)
+    do_dz2 = o * (1 - o)
+    dh_dz1 = h * (1 - h)
+    return {
+        "forward": {"x": x, "w1": w1, "z1": z1, "h": h, "w2": w2, "z2": z2, "o": o, "y": y, "J": J},
+        "w2": {"dJ/do": dJ_do, "do/dz2": do_dz2, "dz2/dw2": h, "=": dJ_do * do_dz2 * h},
+        "w1": {
+            "dJ/do": dJ_do,
+            "do/dz2": do_dz2,
+            "dz2/dh": w2,
+            "dh/dz1": dh_dz1,
+            "dz1/dw1": x,
+            "=": dJ_do * do_dz2 * w2 * dh_dz1 * x,
+        },
+    }
+
+
+def grad_values(pane: GradientPane) -> dict[str, float]:
+    out = {}
+    for line in pane.plain_lines:
+        found = NUMBER.findall(line)
+        if not found:
+            continue
+        key = "=" if line.startswith("=") else line[2:].split()[0]
+        out[key] = number(found[-1])
+    return out
+
+
+def assert_screen_matches(app: BptuiApp, x: float, y: float, w1: float, w2: float) -> None:
+    want = hand_state(x, y, w1, w2)
+    shown = pane_values(app.query_one(ForwardPane))
+    assert shown.keys() == want["forward"].keys()
+    for k, v in want["forward"].items():
+        # 7 significant digits on screen
+        assert shown[k] == pytest.approx(v, rel=6e-7, abs=1e-300), k
+    for p in ("w1", "w2"):
+        shown = grad_values(app.query_one(f"#grad-{p}", GradientPane))
+        assert shown.keys() == want[p].keys()
+        for k, v in want[p].items():
+            assert shown[k] == pytest.approx(v, rel=6e-7), (p, k)
+
+
+def message(app: BptuiApp) -> str:
+    return " ".join(app.query_one(MessageBar).message.plain_lines)
+
+
+def status(app: BptuiApp) -> list[str]:
+    return app.query_one(StatusPane).plain_lines
+
+
+# --- the start and one step ------------------------------------------------------
+
+
+async def test_start_shows_the_reference_numbers():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        shown = pane_values(app.query_one(ForwardPane))
+        for k, v in START.items():
+            assert shown[k] == pytest.approx(v, rel=6e-7)
+        assert grad_values(app.query_one("#grad-w2", GradientPane))["="] == pytest.approx(GRADS["w2"], rel=6e-7)
+        assert grad_values(app.query_one("#grad-w1", GradientPane))["="] == pytest.approx(GRADS["w1"], rel=6e-7)
+        w1, w2 = Scenario().initial_weights()
+        assert_screen_matches(app, 2.0, 4.0, w1, w2)
+        assert status(app)[0].startswith("step 0")
+        assert "J can near (1 − y)² = 9, never 0" in message(app)
+
+
+async def test_shared_factors_are_marked_in_both_panes():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for p, other in (("w1", "w2"), ("w2", "w1")):
+            pane = app.query_one(f"#grad-{p}", GradientPane)
+            marked = [line.split()[1] for line in pane.plain_lines if line.startswith("◆")]
+            assert marked == ["dJ/do", "do/dz2"]
+            assert f"shared with dJ/d{other}" in str(pane.border_title)
+
+
+@pytest.mark.parametrize("key", ["space", "n"])
+async def test_step_key_takes_one_step(key):
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+        assert app.engine.step_count == 1
+        shown = pane_values(app.query_one(ForwardPane))
+        for k in ("w1", "w2", "J"):
+            assert shown[k] == pytest.approx(AFTER_ONE_STEP[k], rel=6e-7)
+        w1, w2 = app.engine.params
+        assert_screen_matches(app, 2.0, 4.0, w1, w2)
+        lines = status(app)
+        assert lines[0].startswith("step 1") and "lr 0.5" in lines[0]
+        assert lines[4] == "w2:  0.02075195 → 0.7406864"
+        assert lines[5].strip() == "(− 0.5 × −1.439869)"
+        assert lines[2] == "w1:  0.7713206 → 0.7765841"
+        assert lines[3].strip() == "(− 0.5 × −0.01052685)"
+
+
+async def test_many_steps_keep_every_number_right():
+    app = app_for(x=-1.5, y=0.3, w1=0.8, w2=-1.2, lr=2.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(3):
+            await pilot.press("space")
+        await pilot.pause()
+        # replay the updates by hand
+        w1, w2 = 0.8, -1.2
+        for _ in range(3):
+            g = hand_state(-1.5, 0.3, w1, w2)
+            w1, w2 = w1 - 2.0 * g["w1"]["="], w2 - 2.0 * g["w2"]["="]
+        assert_screen_matches(app, -1.5, 0.3, w1, w2)
+        assert app.engine.params == pytest.approx((w1, w2), rel=1e-12)
+
+
+# --- undo and reset -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["u", "backspace"])
+async def test_undo_restores_bit_for_bit(key):
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        e = app.engine
+        await pilot.press("space", "space")
+        await pilot.pause()
+        after_one = None
+        await pilot.press(key)
+        await pilot.pause()
+        assert e.step_count == 1
+        after_one = (e.params, e.trace.values, e.trace.adjoints)
+        forward_after_one = app.query_one(ForwardPane).plain_lines
+        await pilot.press("space", key)
+        await pilot.pause()
+        assert (e.params, e.trace.values, e.trace.adjoints) == after_one
+        assert app.query_one(ForwardPane).plain_lines == forward_after_one
+        await pilot.press(key, key)
+        await pilot.pause()
+        assert e.step_count == 0
+        assert "Nothing to undo" in message(app)
+
+
+async def test_reset_returns_to_the_start():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        start_lines = app.query_one(ForwardPane).plain_lines
+        start_params = app.engine.params
+        for _ in range(5):
+            await pilot.press("space")
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.engine.step_count == 0
+        assert app.engine.params == start_params
+        assert app.query_one(ForwardPane).plain_lines == start_lines
+        assert status(app)[0].startswith("step 0")
+
+
+# --- the learning rate -------------------------------------------------------------
+
+
+async def test_plus_and_minus_double_and_halve():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("plus")
+        await pilot.pause()
+        assert app.engine.lr == 1.0
+        assert "lr 1" in status(app)[0]
+        await pilot.press("minus", "minus")
+        await pilot.pause()
+        assert app.engine.lr == 0.25
+        await pilot.press("space")
+        await pilot.pause()
+        assert "(− 0.25 × " in status(app)[3]
+
+
+async def test_doubling_past_the_largest_double_is_refused():
+    app = app_for(lr=1e308)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("plus")
+        await pilot.pause()
+        assert app.engine.lr == 1e308
+        assert message(app).startswith("! The learning rate stays 1e308") and "overflows" in message(app)
+
+
+async def test_halving_to_zero_is_refused():
+    app = app_for(lr=5e-324)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("minus")
+        await pilot.pause()
+        assert app.engine.lr == 5e-324
+        assert "underflows" in message(app)
+
+
+async def type_rate(pilot, text: str) -> None:
+    await pilot.press("l")
+    await pilot.pause()
+    bar = pilot.app.query_one(MessageBar)
+    assert bar.has_class("-editing") and bar.rate_input.has_focus
+    bar.rate_input.value = ""
+    for ch in text:
+        await pilot.press(ch if ch != " " else "space")
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_typed_rate_is_set():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_rate(pilot, "0.125")
+        assert app.engine.lr == 0.125
+        bar = app.query_one(MessageBar)
+        assert not bar.has_class("-editing")
+        assert "Learning rate 0.125" in message(app)
+        await pilot.press("space")  # keys work again once the input closes
+        await pilot.pause()
+        assert app.engine.step_count == 1
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("", "is empty"),
+        ("abc", "must be a number, not 'abc'"),
+        ("0", "must be positive"),
+        ("-1", "must be positive"),
+        ("nan", "not nan"),
+        ("inf", "must be finite"),
+        ("1e999", "too large"),
+        ("1e-400", "underflows to 0"),
+    ],
+)
+async def test_bad_rates_are_refused_with_a_reason(text, reason):
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_rate(pilot, text)
+        assert app.engine.lr == 0.5
+        bar = app.query_one(MessageBar)
+        assert bar.has_class("-editing") and bar.has_class("-error")
+        assert reason in str(app.query_one("#lr-label").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not bar.has_class("-editing")
+        assert app.engine.lr == 0.5
+        assert "unchanged: 0.5" in message(app)
+
+
+async def test_escape_cancels_an_edit():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("l", "9")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.engine.lr == 0.5
+        await pilot.press("space")
+        await pilot.pause()
+        assert app.engine.step_count == 1
+
+
+# --- divergence ----------------------------------------------------------------------
+
+
+async def test_divergence_is_explained_and_recoverable():
+    app = app_for(y=1e150, lr=1e300)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        await pilot.pause()
+        assert app.engine.step_count == 0
+        text = message(app)
+        assert text.startswith("! Step 1 not taken") and "w2 = +inf" in text
+        await pilot.press("space")
+        await pilot.pause()
+        assert app.engine.step_count == 0 and "not taken" in message(app)
+        await type_rate(pilot, "1")
+        await pilot.press("space")
+        await pilot.pause()
+        assert app.engine.step_count == 1
+        assert all(math.isfinite(v) for v in app.engine.params)
+
+
+async def test_huge_rate_never_crashes():
+    app = app_for(lr=1e12)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(20):
+            await pilot.press("space")
+        await pilot.pause()
+        assert app.engine.step_count == 20
+        assert all(math.isfinite(v) for v in pane_values(app.query_one(ForwardPane)).values())
+
+
+# --- help, quit ----------------------------------------------------------------------
+
+
+async def test_help_screen_opens_and_closes():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        for key in ("space, n", "u, backspace", "+  -", "dh/dz1 = h(1 − h)", "dz1/dw1 = x"):
+            assert key in text
+        await pilot.press("space")  # no step while help is up
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        assert app.engine.step_count == 0
+
+
+async def test_q_quits():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_footer_lists_the_keys():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        shown = {k.key for k in app.query("FooterKey")}
+        assert {"space", "l", "plus", "minus", "u", "r", "question_mark", "q"} <= shown
+
+
+# --- small and resized terminals, NO_COLOR ----------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(40, 12), (20, 6), (60, 20), (120, 40)])
+async def test_any_size_works(size):
+    app = app_for()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("space", "space", "u", "plus")
+        await pilot.pause()
+        assert app.engine.step_count == 1
+        assert app.screen.has_class("-narrow") == (size[0] < 78)
+
+
+async def test_resizing_keeps_working():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        for size in ((40, 12), (10, 4), (100, 30), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            await pilot.press("space")
+            await pilot.pause()
+        assert app.engine.step_count == 5
+        assert pane_values(app.query_one(ForwardPane))["J"] == pytest.approx(app.engine.loss, rel=6e-7)
+
+
+async def test_no_color_keeps_meaning(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = app_for(y=1e150, lr=1e300)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        await pilot.pause()
+        # warnings and shared factors are marked with characters, not color
+        assert message(app).startswith("! ")
+        assert sum(line.startswith("◆") for line in app.query_one("#grad-w1", GradientPane).plain_lines) == 2
+        assert app.query_one(CostChart).plain_lines
+
+
+# --- the chart -------------------------------------------------------------------------
+
+
+async def test_chart_axes_are_sticky():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        chart = app.query_one(CostChart)
+        for _ in range(60):
+            await pilot.press("space")
+        await pilot.pause()
+        # 60 steps of a falling J move the axes a handful of times, not 60
+        assert chart.rescales <= 8
+        before = (chart.xmax, chart.ylim, chart.rescales)
+        await pilot.press("space")
+        await pilot.pause()
+        assert (chart.xmax, chart.ylim, chart.rescales) == before
+        lo, hi = chart.ylim
+        xs, ys = chart.points
+        assert all(lo <= y <= hi for y in ys) and max(xs) <= chart.xmax
+
+
+async def test_chart_draws_about_one_point_per_column_at_any_history():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.engine.step(100_000)
+        app.sync()
+        await pilot.pause()
+        chart = app.query_one(CostChart)
+        xs, ys = chart.points
+        assert len(xs) <= chart.size.width
+        assert xs[0] == 0 and xs[-1] > 99_000
+        assert chart.xmax == 100_000
+        assert ys[0] == app.engine.loss_at(0)
+        await pilot.press("u")
+        await pilot.pause()
+        assert chart.points[0][-1] <= 99_999
