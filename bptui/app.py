@@ -101,6 +101,13 @@ class BptuiApp(App[None]):
 
     # -- actions --
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While the rate is being typed, keys belong to the input: hide the
+        # stepper's bindings from the footer so it shows what works now.
+        if action != "quit" and self.focused is not None and isinstance(self.focused, LearningRateInput):
+            return False
+        return True
+
     def action_step(self) -> None:
         e = self.engine
         if e.divergence is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -27,28 +28,27 @@ FACTORS = [
     ("dz1/dw1 = x", "z1 = w1·x, so nudging w1 moves z1 by x per unit"),
 ]
 
-TEXT = """\
-[b]The network[/b]   z1 = w1·x   h = σ(z1)   z2 = w2·h   o = σ(z2)   J = (o − y)²
+NOTES = """\
+The first two factors (marked [b]◆[/b] on screen) are the same in both gradients:
+their product dJ/dz2 is computed once and passed down. That reuse is backpropagation.
 
-[b]Keys[/b]
-{keys}
-
-[b]The chain rule, factor by factor[/b]
-{factors}
-
-dJ/dw2 = dJ/do · do/dz2 · dz2/dw2
-dJ/dw1 = dJ/do · do/dz2 · dz2/dh · dh/dz1 · dz1/dw1
-
-The first two factors ([b]◆[/b] on screen) are the same in both gradients: their
-product dJ/dz2 is computed once and passed down. That reuse is backpropagation.
-
-[b]The update[/b]   w ← w − lr × dJ/dw for both weights, with both gradients taken
+[b]The update[/b]  w ← w − lr × dJ/dw for both weights, with both gradients taken
 before either weight moves.
 
-[b]Reading the screen[/b]  Values show 7 significant digits; very large or small
-ones switch to scientific notation (1.2e−9). A step that would make a weight or J
-infinite or nan is refused, with the reason on the bottom line.
+[b]Reading the screen[/b]  Values show 7 significant digits; very large or small ones
+switch to scientific notation (1.2e−9). A step that would make a weight or J
+infinite or nan is not taken, and the bottom line says why (lines that warn
+start with "!").
 """
+
+
+def _table(rows: list[tuple[str, str]]) -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(ratio=1)
+    for key, meaning in rows:
+        table.add_row(key, meaning)
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -59,9 +59,22 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        keys = "\n".join(f"  [b]{k:<13}[/b] {v}" for k, v in KEYS)
-        factors = "\n".join(f"  [b]{k:<18}[/b] {v}" for k, v in FACTORS)
         with VerticalScroll(id="help-body") as body:
             body.border_title = "Help (Escape closes, arrows scroll)"
-            yield Static(TEXT.format(keys=keys, factors=factors), id="help-text")
+            yield Static(
+                "[b]The network[/b]\nz1 = w1·x   h = σ(z1)   z2 = w2·h   o = σ(z2)   J = (o − y)²\n\n[b]Keys[/b]"
+            )
+            yield Static(_table(KEYS), classes="help-table")
+            yield Static("\n[b]The chain rule, factor by factor[/b]")
+            yield Static(_table(FACTORS), classes="help-table")
+            yield Static(
+                "\ndJ/dw2 = dJ/do · do/dz2 · dz2/dw2\n"
+                "dJ/dw1 = dJ/do · do/dz2 · dz2/dh · dh/dz1 · dz1/dw1\n"
+            )
+            yield Static(NOTES)
         yield Footer()
+
+    def plain_text(self) -> str:
+        """Everything the help says, as plain text (for tests and search)."""
+        keys = "\n".join(f"{k} {v}" for k, v in KEYS + FACTORS)
+        return keys + "\n" + NOTES

@@ -1,0 +1,26 @@
+"""Snapshots at 80×24 (pytest-textual-snapshot). After a deliberate UI change,
+look at the report, then accept with: pytest tests/test_snapshots.py --snapshot-update"""
+
+from bptui.app import BptuiApp
+from bptui.cli import make_engine
+from bptui.scenario import Scenario
+
+
+def app() -> BptuiApp:
+    return BptuiApp(make_engine(Scenario()))
+
+
+def test_start(snap_compare):
+    assert snap_compare(app(), terminal_size=(80, 24))
+
+
+def test_after_three_steps(snap_compare):
+    assert snap_compare(app(), press=["space", "space", "space"], terminal_size=(80, 24))
+
+
+def test_help_screen(snap_compare):
+    assert snap_compare(app(), press=["question_mark"], terminal_size=(80, 24))
+
+
+def test_editing_the_rate_with_an_error(snap_compare):
+    assert snap_compare(app(), press=["l", "backspace", "a", "b", "c", "enter"], terminal_size=(80, 24))

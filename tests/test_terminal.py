@@ -1,0 +1,98 @@
+"""The installed `bptui` in a real terminal: tmux at 80×24, keys sent with
+send-keys, the screen read with capture-pane. .ci/run installs tmux."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+TMUX = shutil.which("tmux")
+BPTUI = Path(sys.executable).with_name("bptui")
+
+pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt install tmux)")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run([TMUX, *args], capture_output=True, text=True, timeout=20).stdout
+
+
+def screen(session: str) -> str:
+    return tmux("capture-pane", "-p", "-t", session)
+
+
+def wait_for(session: str, text: str, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = screen(session)
+        if text in shown:
+            return shown
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} never appeared; the screen was:\n{shown}")
+
+
+def start(extra_env: dict[str, str]) -> str:
+    assert BPTUI.exists(), f"the console script is not installed at {BPTUI}"
+    name = f"bptui-test-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TMUX")}
+    # tmux passes the client's environment to new sessions only through -e
+    flags = [f"-e{k}={v}" for k, v in extra_env.items()]
+    subprocess.run(
+        [TMUX, "new-session", "-d", "-s", name, "-x", "80", "-y", "24", *flags, str(BPTUI)],
+        check=True,
+        env={**env, "TERM": "xterm-256color"},
+        timeout=20,
+    )
+    return name
+
+
+@pytest.fixture
+def session():
+    name = start({})
+    yield name
+    tmux("kill-session", "-t", name)
+
+
+@pytest.fixture
+def no_color_session():
+    name = start({"NO_COLOR": "1"})
+    yield name
+    tmux("kill-session", "-t", name)
+
+
+def test_installed_bptui_steps_in_a_real_terminal(session):
+    shown = wait_for(session, "Forward pass")
+    assert len(shown.splitlines()) <= 24
+    assert all(len(line) <= 80 for line in shown.splitlines())
+    # the reference numbers, as the screen shows them (7 significant digits)
+    for text in ("0.7713206", "0.02075195", "12.22010", "−6.991452", "−1.439869", "−0.01052685", "step 0"):
+        assert text in shown, text
+    tmux("send-keys", "-t", session, "Space")
+    shown = wait_for(session, "step 1")
+    for text in ("0.7765841", "0.7406864", "11.23425", "0.02075195 → 0.7406864", "(− 0.5 × −1.439869)"):
+        assert text in shown, text
+    tmux("send-keys", "-t", session, "u")
+    shown = wait_for(session, "step 0")
+    assert "12.22010" in shown
+    tmux("send-keys", "-t", session, "q")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and session in tmux("list-sessions"):
+        time.sleep(0.1)
+    assert session not in tmux("list-sessions"), "q did not quit"
+
+
+def test_no_color_terminal_gets_no_colors_and_keeps_meaning(no_color_session):
+    wait_for(no_color_session, "Forward pass")
+    styled = tmux("capture-pane", "-p", "-e", "-t", no_color_session)
+    # Textual renders NO_COLOR as shades of grey: no hue anywhere
+    codes = [int(n) for n in re.findall(r"[34]8;5;(\d+)", styled)]
+    assert codes and all(n >= 232 or n in (0, 7, 8, 15, 16, 231) for n in codes), sorted(set(codes))
+    for r, g, b in re.findall(r"[34]8;2;(\d+);(\d+);(\d+)", styled):
+        assert r == g == b
+    assert "◆ dJ/do" in styled and "12.22010" in styled
