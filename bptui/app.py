@@ -10,7 +10,7 @@ from textual.widgets import Footer
 
 from bptui.engine import Engine
 from bptui.numfmt import fmt
-from bptui.scenario import target_note
+from bptui.scenario import loss_floor, target_note
 from bptui.screens.help_screen import HelpScreen
 from bptui.widgets.cost_chart import CostChart
 from bptui.widgets.forward_pane import ForwardPane
@@ -50,7 +50,7 @@ class BptuiApp(App[None]):
         with ScrollableContainer(id="columns"):
             with Vertical(id="left"):
                 yield ForwardPane(id="forward")
-                yield CostChart(id="chart")
+                yield CostChart(floor=loss_floor(self.engine.trace.values["y"]), id="chart")
             with Vertical(id="right"):
                 # the weight nearest the output first: its chain is the shortest
                 for p in reversed(net.params):
@@ -95,8 +95,7 @@ class BptuiApp(App[None]):
 
     def show_note(self) -> None:
         """The standing note: what this scenario can and cannot reach."""
-        y = self.engine.trace.values.get("y")
-        note = target_note(y) if y is not None else None
+        note = target_note(self.engine.trace.values["y"])
         self.say(note or "space steps · l sets the rate · u undoes · ? explains every factor")
 
     # -- actions --

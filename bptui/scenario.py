@@ -59,16 +59,25 @@ def question_network(x: float, y: float) -> Network:
     return g.compile(loss="J")
 
 
-def target_note(y: float) -> str | None:
-    """When the target lies outside σ's range (0, 1), the floor J = (o − y)²
-    can approach but never reach, and why; None when y is reachable."""
+def loss_floor(y: float) -> float | None:
+    """The least J = (o − y)² can approach when o = σ(·) lies in (0, 1) and y
+    does not: (1 − y)² above the range, y² below it. None when y is reachable."""
     if 0.0 <= y <= 1.0:
         return None
     edge = 1.0 if y > 1 else 0.0
-    floor = (edge - y) * (edge - y)
+    return (edge - y) * (edge - y)
+
+
+def target_note(y: float) -> str | None:
+    """Why J cannot reach 0 when the target lies outside σ's range; None when
+    it can."""
+    floor = loss_floor(y)
+    if floor is None:
+        return None
+    edge = "(1 − y)²" if y > 1 else "y²"
     return (
         f"y = {fmt(y, keep_zeros=False)} is outside σ's range (0, 1): "
-        f"J can near ({edge:g} − y)² = {fmt(floor, keep_zeros=False)}, never 0."
+        f"J can near {edge} = {fmt(floor, keep_zeros=False)}, never 0."
     )
 
 

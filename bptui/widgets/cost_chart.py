@@ -54,8 +54,12 @@ def nice_ticks(lo: float, hi: float, max_ticks: int, integer: bool = False) -> l
 class CostChart(DiffLines, PlotextPlot):
     BORDER_TITLE = "J by step"
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, floor: float | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
+        # the least J can approach (drawn as a ── line and kept in view), if any
+        self.floor = floor
+        if floor is not None:
+            self.border_title = f"J by step  (── floor {fmt(floor, keep_zeros=False)})"
         self._engine: Engine | None = None
         self._watcher: HistoryWatcher | None = None
         self._decimator = MinMaxDecimator(2)
@@ -101,6 +105,8 @@ class CostChart(DiffLines, PlotextPlot):
             self.xmax = needed
             self.rescales += 1
         lo, hi = self._decimator.value_range()
+        if self.floor is not None:
+            lo, hi = min(lo, self.floor), max(hi, self.floor)
         if self.ylim is not None:
             ylo, yhi = self.ylim
             inside = ylo <= lo and hi <= yhi
@@ -144,12 +150,19 @@ class CostChart(DiffLines, PlotextPlot):
         plt.theme(self._get_plotext_theme_name(self.app.theme))
         xs, ys = self._decimator.points()
         plt.plot(xs, ys, marker="braille")
+        if self.floor is not None:
+            plt.hline(self.floor)
         ylo, yhi = self.ylim
         plt.xlim(0, self.xmax)
         plt.ylim(ylo, yhi)
         xticks = nice_ticks(0, self.xmax, max(1, (width - Y_LABEL_WIDTH) // 8), integer=True)
         plt.xticks(xticks, [f"{int(t)}" for t in xticks])
-        yticks = nice_ticks(ylo, yhi, max(1, (height - 2) // 2))
+        rows = max(1, height - 3)  # less the frame and the x labels
+        yticks = nice_ticks(ylo, yhi, max(1, rows // 2))
+        if self.floor is not None:
+            # label the floor; drop round ticks that would share its row
+            row = (yhi - ylo) / rows
+            yticks = sorted([t for t in yticks if abs(t - self.floor) > 1.5 * row] + [self.floor])
         plt.yticks(yticks, [fmt(t, keep_zeros=False) for t in yticks])
         text = Text.from_ansi(plt.build())
         return text.split("\n", allow_blank=True)[:height]

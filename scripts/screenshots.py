@@ -1,0 +1,84 @@
+"""Write the README's screenshots: the app itself saves SVGs (Textual's
+save_screenshot through run_test); PNG copies are rendered with rsvg-convert
+when it is installed (apt install librsvg2-bin fonts-firacode).
+
+    python scripts/screenshots.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from bptui.app import BptuiApp
+from bptui.cli import make_engine
+from bptui.scenario import Scenario
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+
+# name: (terminal size, keys to press, scenario)
+SCENES = {
+    "start": ((80, 24), [], Scenario()),
+    "three-steps": ((80, 24), ["space"] * 3, Scenario()),
+    "help": ((80, 24), ["question_mark"], Scenario()),
+    "rate-error": ((80, 24), ["l", "backspace", "a", "b", "c", "enter"], Scenario()),
+    "large-40-steps": ((120, 36), ["space"] * 40, Scenario()),
+}
+
+
+async def shoot(name: str, size: tuple[int, int], keys: list[str], scenario: Scenario) -> Path:
+    app = BptuiApp(make_engine(scenario))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause()
+        path = OUT / f"{name}.svg"
+        app.save_screenshot(filename=path.name, path=str(OUT))
+    return path
+
+
+def _grid_positions(match: re.Match) -> str:
+    """Put every character of a <text> run in its own cell: librsvg ignores
+    textLength, so glyphs from fallback fonts (braille, arrows) and runs of
+    non-breaking spaces would drift off the terminal grid."""
+    attrs, content = match.group(1), match.group(2)
+    x = re.search(r'\bx="([\d.]+)"', attrs)
+    length = re.search(r'textLength="([\d.]+)"', attrs)
+    chars = html.unescape(content)
+    if not (x and length and chars):
+        return match.group(0)
+    cell = float(length.group(1)) / len(chars)
+    x0 = float(x.group(1))
+    spans = "".join(
+        f'<tspan x="{x0 + i * cell:.1f}">{html.escape(ch)}</tspan>' for i, ch in enumerate(chars) if ch not in " \u00a0"
+    )
+    return f"<text{attrs}>{spans}</text>"
+
+
+def to_png(svg: Path) -> Path | None:
+    rsvg = shutil.which("rsvg-convert")
+    if rsvg is None:
+        return None
+    text = re.sub(r"<text([^>]*)>([^<]*)</text>", _grid_positions, svg.read_text(encoding="utf-8"))
+    png = svg.with_suffix(".png")
+    subprocess.run([rsvg, "-w", "1200", "-o", str(png), "/dev/stdin"], input=text.encode(), check=True)
+    return png
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    for name, (size, keys, scenario) in SCENES.items():
+        svg = asyncio.run(shoot(name, size, keys, scenario))
+        png = to_png(svg)
+        print(svg.relative_to(OUT.parent), "and", png.relative_to(OUT.parent) if png else "(no rsvg-convert: no PNG)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
