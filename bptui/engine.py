@@ -1,8 +1,8 @@
 """Gradient descent on a compiled network, with exact history for undo.
 
-History is kept compactly: one flat array of doubles for the weights of every
-step, one for J, one for the learning rate each step used (8 bytes a number,
-so 10^6 steps of the question's network take 32 MB). Undo and reset restore
+History is kept compactly: one flat array of doubles, a row a step holding
+the weights, J and the learning rate that step used (8 bytes a number, so
+10^6 steps of the question's network take 32 MB). Undo and reset restore
 the stored weights and recompute the rest, so every number comes back bit for
 bit. This module never imports Textual.
 """
@@ -65,6 +65,12 @@ class HistoryWatcher:
 
 
 class Engine:
+    # Steps are recorded into a small Python list (appending to a list is
+    # several times cheaper than to an array of doubles) and moved into the
+    # compact array in bulk: before any read of the history, and whenever the
+    # list holds FLUSH_ROWS rows. Long jumps run in chunks for the same reason.
+    FLUSH_ROWS = 2048
+
     def __init__(self, network: Network, params: Sequence[float], lr: float) -> None:
         if len(params) != len(network.params):
             raise ValueError(f"expected {len(network.params)} weights, got {len(params)}")
@@ -78,11 +84,15 @@ class Engine:
             raise ValueError(f"{network.loss} is not finite at the starting point ({trace.loss})")
         self.network = network
         self.n_params = len(params)
+        self._width = self.n_params + 2  # a history row: params..., J, lr
         self.lr = float(lr)
         self.divergence: Divergence | None = None
-        self._weights = array("d", params)  # step k's weights at [k*P : (k+1)*P]
-        self._loss = array("d", [trace.loss])
-        self._lrs = array("d", [math.nan])  # the rate that produced step k
+        # row k: the weights of step k, J at them, and the rate that produced
+        # them (nan for step 0)
+        self._history = array("d", (*params, trace.loss, math.nan))
+        self._pending: list[float] = []
+        self._run = network.make_runner(self._pending.extend)
+        self._count = 0
         self._state = network.state_of(trace)
         self._trace: Trace | None = trace
         self._watchers: list[HistoryWatcher] = []
@@ -91,7 +101,7 @@ class Engine:
 
     @property
     def step_count(self) -> int:
-        return len(self._loss) - 1
+        return self._count
 
     @property
     def trace(self) -> Trace:
@@ -106,41 +116,57 @@ class Engine:
 
     @property
     def loss(self) -> float:
-        return self._loss[-1]
+        return self._state[self.n_params + self.network.loss_slot]
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._history.fromlist(self._pending)
+            self._pending.clear()
+
+    def _row(self, step: int) -> array:
+        if not 0 <= step <= self._count:
+            raise IndexError(f"step {step} is not in the history (0..{self._count})")
+        self._flush()
+        w = self._width
+        return self._history[step * w : (step + 1) * w]
 
     def params_at(self, step: int) -> tuple[float, ...]:
-        p = self.n_params
-        return tuple(self._weights[step * p : (step + 1) * p])
+        return tuple(self._row(step)[: self.n_params])
 
     def loss_at(self, step: int) -> float:
-        return self._loss[step]
+        return self._row(step)[self.n_params]
 
     def lr_at(self, step: int) -> float:
-        return self._lrs[step]
+        return self._row(step)[self.n_params + 1]
 
     def loss_slice(self, start: int, stop: int) -> np.ndarray:
         """J for steps start..stop-1, as a numpy array (a copy)."""
-        return np.frombuffer(self._loss[start:stop], dtype=np.float64)
+        self._flush()
+        w = self._width
+        rows = np.frombuffer(self._history[start * w : stop * w], dtype=np.float64)
+        return rows[self.n_params :: w].copy()
 
     def watch(self) -> HistoryWatcher:
-        w = HistoryWatcher(len(self._loss))
+        w = HistoryWatcher(self._count + 1)
         self._watchers.append(w)
         return w
 
     @property
     def history_bytes(self) -> int:
-        return sum(a.itemsize * len(a) for a in (self._weights, self._loss, self._lrs))
+        self._flush()
+        return self._history.itemsize * len(self._history)
 
     def last_update(self) -> list[Update]:
         """How each weight changed in the last step (empty at step 0)."""
-        k = self.step_count
+        k = self._count
         if k == 0:
             return []
-        before = self.network.evaluate(self.params_at(k - 1))
-        lr = self._lrs[k]
+        old = self.params_at(k - 1)
+        before = self.network.evaluate(old)
+        lr = self.lr_at(k)
         return [
-            Update(name, old, lr, before.grad(name), new)
-            for name, old, new in zip(self.network.params, self.params_at(k - 1), self.params_at(k))
+            Update(name, o, lr, before.grad(name), new)
+            for name, o, new in zip(self.network.params, old, self.params_at(k))
         ]
 
     # -- actions --
@@ -149,40 +175,52 @@ class Engine:
         """Take up to n gradient steps; returns how many were taken. A step that
         would make a weight or J non-finite is refused (and recorded in
         `divergence`); so is every step after it until undo, reset or a new rate."""
-        if n < 0:
-            raise ValueError("n must be non-negative")
-        if self.divergence is not None or n == 0:
+        if self.divergence is not None or n <= 0:
+            if n < 0:
+                raise ValueError("n must be non-negative")
             return 0
-        taken, state, bad = self.network._run(
-            self._state, self.lr, n, self._weights.extend, self._loss.append, self._lrs.append
-        )
-        if taken:
+        if n > self.FLUSH_ROWS:
+            done = 0
+            while done < n and self.divergence is None:
+                done += self.step(min(n - done, self.FLUSH_ROWS))
+            return done
+        # the hot path of a keypress: one call into the compiled loop
+        taken, state, bad = self._run(self._state, self.lr, n)
+        self._count += taken
+        if len(self._pending) >= self.FLUSH_ROWS * self._width:
+            self._flush()
+        if bad is None:
             self._state = state
             self._trace = None
-        if bad is not None:
-            names = [*self.network.params, self.network.loss]
-            self.divergence = Divergence(self.step_count + 1, self.lr, dict(zip(names, bad)))
+            return taken
+        self._restore(self._count)
+        names = [*self.network.params, self.network.loss]
+        self.divergence = Divergence(self._count + 1, self.lr, dict(zip(names, bad)))
         return taken
+
+    def _restore(self, step: int) -> None:
+        """Make the state that of a recorded step (recomputed from its weights,
+        so bit for bit what it was)."""
+        trace = self.network.evaluate(self.params_at(step))
+        self._state = self.network.state_of(trace)
+        self._trace = trace
 
     def undo(self, n: int = 1) -> int:
         """Go back up to n steps; returns how many."""
-        k = min(max(n, 0), self.step_count)
+        k = min(max(n, 0), self._count)
         self.divergence = None
         if k == 0:
             return 0
-        keep = self.step_count + 1 - k
-        del self._weights[keep * self.n_params :]
-        del self._loss[keep:]
-        del self._lrs[keep:]
+        self._flush()
+        self._count -= k
+        del self._history[(self._count + 1) * self._width :]
         for w in self._watchers:
-            w.low = min(w.low, keep)
-        trace = self.network.evaluate(self.params_at(keep - 1))
-        self._state = self.network.state_of(trace)
-        self._trace = trace
+            w.low = min(w.low, self._count + 1)
+        self._restore(self._count)
         return k
 
     def reset(self) -> None:
-        self.undo(self.step_count)
+        self.undo(self._count)
 
     def set_lr(self, lr: float) -> None:
         check_learning_rate(lr)

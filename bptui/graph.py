@@ -311,39 +311,41 @@ class Network:
         src += ["    " + line for line in self._backward_lines()]
         src += [f"    return ({', '.join(slots)},)"]
 
-        # run(state, lr, n, extend_params, append_loss, append_lr):
-        # up to n steps from `state` (params then forward values); each step
-        # is backward at the current weights, update every weight from the
-        # same gradients, forward at the new weights. A step whose new weights
-        # or loss are not finite is not taken.
+        # make_runner(record) -> run(state, lr, n): up to n steps from `state`
+        # (params, then op values). Each step is backward at the current
+        # weights, every weight updated from the same gradients, forward at
+        # the new weights, then record((params..., J, lr)). A step whose new
+        # weights or J are not finite is not recorded: run returns at once
+        # with (steps taken, None, the offending values), and the caller
+        # recomputes the last good state from its recorded weights.
         state = [_v(p) for p in self.params] + [_v(n) for n in op_nodes]
-        new = lambda name: "n_" + name  # noqa: E731
-        rename_new = lambda name: new(name) if name in self.params or name in op_nodes else _v(name)  # noqa: E731
-        updates = [f"{new(p)} = {_v(p)} - lr * {_g(p)}" for p in self.params]
+        # every gradient is computed before any weight moves, so the update
+        # can overwrite the weights in place
+        updates = [f"{_v(p)} = {_v(p)} - lr * {_g(p)}" for p in self.params]
         # x * 0.0 is 0.0 for every finite x and nan for ±inf and nan, so one
         # comparison checks them all without any overflow of its own.
-        checked = [new(p) for p in self.params] + [new(self.loss)]
+        checked = [_v(p) for p in self.params] + [_v(self.loss)]
         finite = " + ".join(f"{c} * 0.0" for c in checked)
+        row = [_v(p) for p in self.params] + [_v(self.loss), "lr"]
         src += [
-            f"def run(state, lr, n, extend_params, append_loss, append_lr, *, {inputs}):",
-            f"    {', '.join(state)}, = state",
-            "    for i in range(n):",
+            "def make_runner(record):",
+            f"    def run(state, lr, n, *, {inputs}):",
+            f"        {', '.join(state)}, = state",
+            "        for i in range(n):",
         ]
-        body = self._backward_lines() + updates + self._forward_lines(rename_new)
-        src += ["        " + line for line in body]
+        body = self._backward_lines() + updates + self._forward_lines(ident)
+        src += ["            " + line for line in body]
         src += [
-            f"        if {finite} != 0.0:",
-            f"            return i, ({', '.join(state)},), ({', '.join(checked)},)",
-            f"        {', '.join(state)}, = {', '.join(rename_new(s[2:]) for s in state)},",
-            f"        extend_params(({', '.join(_v(p) for p in self.params)},))",
-            f"        append_loss({_v(self.loss)})",
-            "        append_lr(lr)",
-            f"    return n, ({', '.join(state)},), None",
+            f"            if {finite} != 0.0:",
+            f"                return i, None, ({', '.join(checked)},)",
+            f"            record(({', '.join(row)},))",
+            f"        return n, ({', '.join(state)},), None",
+            "    return run",
         ]
         self.source = "\n".join(src)
         exec(compile(self.source, f"<bptui network {self.loss}>", "exec"), ns)
         self._evaluate = ns["evaluate"]
-        self._run = ns["run"]
+        self._make_runner = ns["make_runner"]
         self._slot_names = slots
         self._op_nodes = op_nodes
 
@@ -359,6 +361,17 @@ class Network:
         for i, name in enumerate(self.adjoint_nodes[1:]):
             adjoints[name] = out[nn + ne + i]
         return Trace(values, factors, adjoints, self)
+
+    def make_runner(self, record: Callable[[tuple[float, ...]], None]) -> Callable:
+        """A stepping function that passes each step's (params..., J, lr) to
+        `record`: run(state, lr, n) -> (taken, new state, None), or, when a
+        step would leave the finite numbers, (taken, None, bad values)."""
+        return self._make_runner(record)
+
+    @property
+    def loss_slot(self) -> int:
+        """Where J sits among the op values of a run-loop state."""
+        return self._op_nodes.index(self.loss)
 
     def state_of(self, trace: Trace) -> tuple[float, ...]:
         """The run-loop state (params, then op values) of a trace."""
