@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from bptui.graph import Network, Trace
+from bptui.numfmt import fmt
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Divergence:
     def describe(self) -> str:
         bad = [f"{k} = {_word(v)}" for k, v in self.would_be.items() if not math.isfinite(v)]
         return (
-            f"Step {self.step} not taken: at lr {self.lr:.7g} it gives {', '.join(bad)}. "
+            f"Step {self.step} not taken: at lr {fmt(self.lr, keep_zeros=False)} it gives {', '.join(bad)}. "
             "Undo (u), reset (r) or change the rate (l, +, -) to go on."
         )
 
@@ -232,9 +233,9 @@ class Engine:
         rate unchanged, when the result would overflow or underflow."""
         new = self.lr * factor
         if math.isinf(new):
-            raise ValueError(f"{self.lr:.7g} × {factor:g} overflows")
+            raise ValueError(f"{fmt(self.lr, keep_zeros=False)} × {factor:g} overflows")
         if new == 0.0:
-            raise ValueError(f"{self.lr:.7g} × {factor:g} underflows to 0")
+            raise ValueError(f"{fmt(self.lr, keep_zeros=False)} × {factor:g} underflows to 0")
         self.set_lr(new)
         return new
 

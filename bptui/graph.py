@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 # --- operations -------------------------------------------------------------
 # Each op: how its formula reads, how its forward value is computed, and for
@@ -38,7 +38,6 @@ class Op:
     forward: Callable[..., str]
     # local[i](out, *args) -> (display formula, python expression)
     local: tuple[Callable[..., tuple[str, str]], ...]
-    words: str = ""
 
 
 def _stable_sigmoid(z: str) -> str:
@@ -57,7 +56,6 @@ OPS: dict[str, Op] = {
             lambda out, a, b: (b, b),
             lambda out, a, b: (a, a),
         ),
-        words="a product: its derivative with respect to one factor is the other factor",
     ),
     "sigmoid": Op(
         "sigmoid",
@@ -65,7 +63,6 @@ OPS: dict[str, Op] = {
         formula=lambda z: f"σ({z})",
         forward=_stable_sigmoid,
         local=(lambda out, z: (f"{out}(1 − {out})", f"{out} * (1.0 - {out})"),),
-        words="the logistic sigmoid σ(z) = 1/(1 + e^(−z)); its slope is σ(z)(1 − σ(z))",
     ),
     "se": Op(
         "se",
@@ -76,7 +73,6 @@ OPS: dict[str, Op] = {
             lambda out, o, y: (f"2({o} − {y})", f"2.0 * ({o} - {y})"),
             lambda out, o, y: (f"−2({o} − {y})", f"-2.0 * ({o} - {y})"),
         ),
-        words="the squared error (o − y)²; its slope in o is 2(o − y)",
     ),
 }
 
@@ -217,9 +213,6 @@ class Network:
 
     # -- structure --
 
-    def forward_nodes(self) -> list[Node]:
-        return self.nodes
-
     def _edges_on_paths(self) -> list[Edge]:
         """Edges that lie on some path from the loss down to a parameter, in
         backward order (from the loss down)."""
@@ -346,7 +339,6 @@ class Network:
         exec(compile(self.source, f"<bptui network {self.loss}>", "exec"), ns)
         self._evaluate = ns["evaluate"]
         self._make_runner = ns["make_runner"]
-        self._slot_names = slots
         self._op_nodes = op_nodes
 
     # -- running --
@@ -391,6 +383,3 @@ def _d(e: Edge) -> str:
 def _g(name: str) -> str:
     return "g_" + name
 
-
-def finite(values: Iterable[float]) -> bool:
-    return all(math.isfinite(v) for v in values)

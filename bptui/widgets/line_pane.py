@@ -29,10 +29,6 @@ class DiffLines:
         self._strips = {}
 
     @property
-    def lines(self) -> list[Text]:
-        return self._lines
-
-    @property
     def plain_lines(self) -> list[str]:
         return [t.plain for t in self._lines]
 
