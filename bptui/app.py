@@ -10,7 +10,7 @@ from textual.widgets import Footer
 
 from bptui.engine import Engine
 from bptui.numfmt import fmt
-from bptui.scenario import loss_floor, target_note
+from bptui.scenario import Scenario, floor_note
 from bptui.screens.help_screen import HelpScreen
 from bptui.widgets.cost_chart import CostChart
 from bptui.widgets.forward_pane import ForwardPane
@@ -40,9 +40,10 @@ class BptuiApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, scenario: Scenario | None = None) -> None:
         super().__init__()
         self.engine = engine
+        self.scenario = scenario
         self._sync_pending = False
 
     def compose(self) -> ComposeResult:
@@ -50,7 +51,7 @@ class BptuiApp(App[None]):
         with ScrollableContainer(id="columns"):
             with Vertical(id="left"):
                 yield ForwardPane(id="forward")
-                yield CostChart(floor=loss_floor(self.engine.trace.values["y"]), id="chart")
+                yield CostChart(floor=self.engine.network.floor, id="chart")
             with Vertical(id="right"):
                 # the weight nearest the output first: its chain is the shortest
                 for p in reversed(net.params):
@@ -95,7 +96,7 @@ class BptuiApp(App[None]):
 
     def show_note(self) -> None:
         """The standing note: what this scenario can and cannot reach."""
-        note = target_note(self.engine.trace.values["y"])
+        note = floor_note(self.engine.network)
         self.say(note or "space steps · l sets the rate · u undoes · ? explains every factor")
 
     # -- actions --

@@ -1,60 +1,115 @@
-"""Command line: `bptui [options]` opens the stepper."""
+"""Command line: `bptui [scenario options]` opens the stepper;
+`bptui trace [scenario options] --steps N --format F` prints the steps."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import NoReturn, Sequence
 
 from bptui import __version__
 from bptui.engine import Engine
-from bptui.scenario import MAX_SEED, Scenario, parse_finite, parse_learning_rate
+from bptui.networks import ACTIVATIONS, LOSSES, MAX_LAYERS
+from bptui.scenario import MAX_SEED, PRESETS, Scenario, parse_finite, parse_learning_rate
+from bptui.scenario_file import ScenarioFileError, load
 
 DESCRIPTION = """\
 Step a small network through backpropagation, one keypress at a time.
 
-The network (no biases): z1 = w1·x, h = σ(z1), z2 = w2·h, o = σ(z2),
-J = (o − y)². The defaults are the question's: x = 2, y = 4, learning rate
-0.5, and w1, w2 drawn by np.random.seed(10); np.random.rand() twice.
+The default network (the question's, no biases): z1 = w1·x, h = σ(z1),
+z2 = w2·h, o = σ(z2), J = (o − y)², with x = 2, y = 4, learning rate 0.5 and
+w1, w2 drawn by np.random.seed(10); np.random.rand() twice.
 """
 
 EPILOG = """\
 keys: space/n step · l set rate · + double rate · - halve rate ·
 u/backspace undo · r reset · ? help · q quit
+
+Scenario settings come from the defaults, then --scenario FILE, then flags.
 """
+
+# options that take a value: a value starting with "-" (a negative number)
+# is joined to its flag so argparse does not take it for an option
+VALUE_FLAGS = (
+    "--lr", "--x", "--y", "--w1", "--w2", "--seed", "--weights", "--biases",
+    "--activation", "--loss", "--layers", "--preset", "--scenario", "--steps", "--format",
+)  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, no usage block and never a traceback.
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"bptui: error: {message} (see {self.prog} --help)\n")
 
 
-def _number(what: str):
-    def parse(text: str) -> float:
+def _arg(parse, *args):
+    """An argparse type from a parser that raises ValueError with a message."""
+
+    def convert(text: str):
         try:
-            return parse_finite(text, what)
+            return parse(text, *args)
         except ValueError as e:
             raise argparse.ArgumentTypeError(str(e)) from None
 
-    return parse
+    return convert
 
 
-def _rate(text: str) -> float:
-    try:
-        return parse_learning_rate(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+def _number_list(text: str, what: str) -> tuple[float, ...]:
+    items = [t for t in text.replace(" ", ",").split(",") if t]
+    if not items:
+        raise ValueError(f"{what} is empty: give numbers separated by commas, e.g. 0.5,-0.25")
+    return tuple(parse_finite(t, f"{what} item {i}") for i, t in enumerate(items, 1))
 
 
 def _seed(text: str) -> int:
     try:
         value = int(text.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"the seed must be a whole number, not {text!r}") from None
+        raise ValueError(f"the seed must be a whole number, not {text!r}") from None
     if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"the seed must be between 0 and {MAX_SEED}, not {value}")
+        raise ValueError(f"the seed must be between 0 and {MAX_SEED}, not {value}")
     return value
+
+
+def _layers(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"layers must be a whole number, not {text!r}") from None
+    if not 1 <= value <= MAX_LAYERS:
+        raise ValueError(f"layers must be between 1 and {MAX_LAYERS}, not {value}")
+    return value
+
+
+def add_scenario_options(p: argparse.ArgumentParser) -> None:
+    # Every default is None so a flag that was not given leaves the file's
+    # (or the built-in) setting alone.
+    g = p.add_argument_group("scenario")
+    g.add_argument("--preset", choices=PRESETS, help="question (default): the chain below; mazur: Mazur's 2-2-2 example")
+    g.add_argument("--lr", type=_arg(parse_learning_rate), metavar="RATE", help="learning rate, > 0 (default 0.5)")
+    g.add_argument("--x", type=_arg(parse_finite, "x"), help="the input (default 2)")
+    g.add_argument("--y", type=_arg(parse_finite, "y"), help="the target (default 4)")
+    g.add_argument("--layers", type=_arg(_layers), metavar="N", help=f"neurons in the chain, 1..{MAX_LAYERS} (default 2)")
+    g.add_argument("--activation", choices=ACTIVATIONS, help="activation of every neuron (default sigmoid)")
+    g.add_argument(
+        "--loss", choices=tuple(LOSSES), help="se: (o − y)² (default); half-se: ½(o − y)²; bce: binary cross-entropy"
+    )
+    g.add_argument(
+        "--weights", type=_arg(_number_list, "weights"), metavar="W1,W2,...", help="starting weights, one per layer"
+    )
+    g.add_argument(
+        "--biases",
+        type=_arg(_number_list, "biases"),
+        metavar="B1,B2,...",
+        help="starting biases, one per layer; giving them turns biases on (off by default)",
+    )
+    g.add_argument("--w1", type=_arg(parse_finite, "w1"), help="the first weight (the rest as usual)")
+    g.add_argument("--w2", type=_arg(parse_finite, "w2"), help="the second weight")
+    g.add_argument(
+        "--seed", type=_arg(_seed), help="draw the weights as np.random.seed(SEED); np.random.rand() per weight (default 10)"
+    )
+    g.add_argument("--scenario", metavar="FILE.toml", help="read settings from a TOML file (flags override it)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,41 +119,101 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    d = Scenario()
-    p.add_argument("--lr", type=_rate, default=d.lr, metavar="RATE", help=f"learning rate, > 0 (default {d.lr})")
-    p.add_argument("--x", type=_number("x"), default=d.x, help=f"the input (default {d.x:g})")
-    p.add_argument("--y", type=_number("y"), default=d.y, help=f"the target (default {d.y:g})")
-    p.add_argument("--w1", type=_number("w1"), default=None, help="first-layer weight (default: drawn from --seed)")
-    p.add_argument("--w2", type=_number("w2"), default=None, help="second-layer weight (default: drawn from --seed)")
-    p.add_argument(
-        "--seed",
-        type=_seed,
-        default=d.seed,
-        help=f"draw w1, w2 as np.random.seed(SEED); np.random.rand() twice (default {d.seed})",
-    )
+    add_scenario_options(p)
     p.add_argument("--version", action="version", version=f"bptui {__version__}")
     return p
 
 
+def build_trace_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="bptui trace",
+        description="Print steps 0..N of a scenario: step 0 is the start, step k the state after k updates.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_scenario_options(p)
+    p.add_argument("--steps", type=_arg(_steps), default=10, metavar="N", help="how many updates (default 10)")
+    p.add_argument(
+        "--format",
+        choices=("table", "csv", "json", "summary"),
+        default="table",
+        help="table (default), csv, json (JSON Lines, one object a step) or summary (the last step only)",
+    )
+    return p
+
+
+def _steps(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"steps must be a whole number, not {text!r}") from None
+    if not 0 <= value <= 10_000_000:
+        raise ValueError(f"steps must be between 0 and 10000000, not {value}")
+    return value
+
+
+def join_negative_values(argv: Sequence[str]) -> list[str]:
+    """['--w1', '-0.5'] -> ['--w1=-0.5'], for every option that takes a value."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in VALUE_FLAGS and i + 1 < len(argv) and argv[i + 1].startswith("-") and argv[i + 1][1:2] not in ("-", ""):
+            out.append(f"{arg}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(arg)
+            i += 1
+    return out
+
+
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
-    return Scenario(x=args.x, y=args.y, lr=args.lr, seed=args.seed, w1=args.w1, w2=args.w2)
+    """Defaults, then the scenario file, then the flags; ValueError if the
+    result does not make sense."""
+    base = Scenario()
+    if args.scenario:
+        base = load(args.scenario)
+    settings = {
+        name: getattr(args, name)
+        for name in ("preset", "lr", "x", "y", "layers", "activation", "loss", "weights", "biases", "seed")
+        if getattr(args, name) is not None
+    }
+    scenario = replace(base, **settings)
+    if args.w1 is not None or args.w2 is not None:
+        if "weights" in settings:
+            raise ValueError("give either --weights or --w1/--w2, not both")
+        weights = list(scenario.initial_weights())
+        if args.w1 is not None:
+            weights[0] = args.w1
+        if args.w2 is not None:
+            if len(weights) < 2:
+                raise ValueError("--w2 needs a second weight: use --layers 2 or more")
+            weights[1] = args.w2
+        scenario = replace(scenario, weights=tuple(weights))
+    return scenario
 
 
 def make_engine(scenario: Scenario) -> Engine:
-    return Engine(scenario.network(), scenario.initial_weights(), scenario.lr)
+    return Engine(scenario.network(), scenario.initial_params(), scenario.lr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["trace"]:
+        from bptui.trace import main as trace_main
+
+        return trace_main(argv[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
-    scenario = scenario_from_args(args)
+    args = parser.parse_args(join_negative_values(argv))
     try:
+        scenario = scenario_from_args(args)
         engine = make_engine(scenario)
+    except ScenarioFileError as e:
+        parser.error(str(e))
     except ValueError as e:
         parser.error(str(e))
     from bptui.app import BptuiApp  # Textual loads only when the app runs
 
-    BptuiApp(engine).run()
+    BptuiApp(engine, scenario=scenario).run()
     return 0
 
 

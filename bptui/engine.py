@@ -39,12 +39,12 @@ class Divergence:
     lr: float
     would_be: dict[str, float]  # the new weights and J it would have produced
 
-    def describe(self) -> str:
+    def describe(self, keys: bool = True) -> str:
         bad = [f"{k} = {_word(v)}" for k, v in self.would_be.items() if not math.isfinite(v)]
-        return (
-            f"Step {self.step} not taken: at lr {fmt(self.lr, keep_zeros=False)} it gives {', '.join(bad)}. "
-            "Undo (u), reset (r) or change the rate (l, +, -) to go on."
-        )
+        text = f"Step {self.step} not taken: at lr {fmt(self.lr, keep_zeros=False)} it gives {', '.join(bad)}."
+        if keys:
+            text += " Undo (u), reset (r) or change the rate (l, +, -) to go on."
+        return text
 
 
 def _word(v: float) -> str:

@@ -26,18 +26,23 @@ from typing import Callable, Sequence
 
 # --- operations -------------------------------------------------------------
 # Each op: how its formula reads, how its forward value is computed, and for
-# each input the local derivative d(out)/d(input) as (formula, python).
-# Python expressions receive the variable names of the inputs and the output.
+# each input i the local derivative d(out)/d(input i) as (formula, python).
+# The same functions serve the screen (called with node names) and the
+# compiled code (called with variable names), so the two cannot disagree.
+# Every expression stays finite or turns into inf/nan quietly: no op may raise
+# (no exp overflow, no log of 0, no division by 0), whatever its inputs.
 
 
 @dataclass(frozen=True)
 class Op:
     name: str
-    arity: int
-    formula: Callable[..., str]
-    forward: Callable[..., str]
-    # local[i](out, *args) -> (display formula, python expression)
-    local: tuple[Callable[..., tuple[str, str]], ...]
+    arity: int | None  # None: any number of inputs (see each op)
+    formula: Callable[[Sequence[str]], str]
+    forward: Callable[[Sequence[str]], str]
+    local: Callable[[int, str, Sequence[str]], tuple[str, str]]
+    # the open interval an activation's output lies in, where it is bounded
+    out_range: tuple[float, float] | None = None
+    note: str = ""  # a convention the screen should state
 
 
 def _stable_sigmoid(z: str) -> str:
@@ -46,33 +51,119 @@ def _stable_sigmoid(z: str) -> str:
     return f"(1.0 / (1.0 + _exp(-{z})) if {z} >= 0.0 else (_e := _exp({z})) / (1.0 + _e))"
 
 
+def _lin_formula(args: Sequence[str]) -> str:
+    """w1·a1 + w2·a2 (+ b): args are weight/input pairs, then an optional bias."""
+    terms = [f"{args[i]}·{args[i + 1]}" for i in range(0, len(args) - 1, 2)]
+    if len(args) % 2:
+        terms.append(args[-1])
+    return " + ".join(terms)
+
+
+def _lin_forward(args: Sequence[str]) -> str:
+    terms = [f"{args[i]} * {args[i + 1]}" for i in range(0, len(args) - 1, 2)]
+    if len(args) % 2:
+        terms.append(args[-1])
+    return " + ".join(terms)
+
+
+def _lin_local(i: int, out: str, args: Sequence[str]) -> tuple[str, str]:
+    if len(args) % 2 and i == len(args) - 1:
+        return ("1", "1.0")  # the bias
+    partner = args[i + 1] if i % 2 == 0 else args[i - 1]
+    return (partner, partner)
+
+
+def _safe_log(v: str) -> str:
+    return f"(_log({v}) if {v} > 0.0 else -_inf)"
+
+
 OPS: dict[str, Op] = {
-    "mul": Op(
-        "mul",
-        2,
-        formula=lambda a, b: f"{a}·{b}",
-        forward=lambda a, b: f"{a} * {b}",
-        local=(
-            lambda out, a, b: (b, b),
-            lambda out, a, b: (a, a),
-        ),
+    "lin": Op(
+        "lin",
+        None,
+        formula=_lin_formula,
+        forward=_lin_forward,
+        local=_lin_local,
     ),
     "sigmoid": Op(
         "sigmoid",
         1,
-        formula=lambda z: f"σ({z})",
-        forward=_stable_sigmoid,
-        local=(lambda out, z: (f"{out}(1 − {out})", f"{out} * (1.0 - {out})"),),
+        formula=lambda a: f"σ({a[0]})",
+        forward=lambda a: _stable_sigmoid(a[0]),
+        local=lambda i, out, a: (f"{out}(1 − {out})", f"{out} * (1.0 - {out})"),
+        out_range=(0.0, 1.0),
+    ),
+    "tanh": Op(
+        "tanh",
+        1,
+        formula=lambda a: f"tanh({a[0]})",
+        forward=lambda a: f"_tanh({a[0]})",
+        local=lambda i, out, a: (f"1 − {out}²", f"1.0 - {out} * {out}"),
+        out_range=(-1.0, 1.0),
+    ),
+    "relu": Op(
+        "relu",
+        1,
+        formula=lambda a: f"relu({a[0]})",
+        forward=lambda a: f"({a[0]} if {a[0]} > 0.0 else 0.0)",
+        # written so that nan stays nan instead of becoming 0
+        local=lambda i, out, a: (f"[{a[0]} > 0]", f"(1.0 if {a[0]} > 0.0 else {a[0]} * 0.0)"),
+        note="relu′(0) is taken as 0",
+    ),
+    "linear": Op(
+        "linear",
+        1,
+        formula=lambda a: a[0],
+        forward=lambda a: a[0],
+        local=lambda i, out, a: ("1", "1.0"),
     ),
     "se": Op(
         "se",
         2,
-        formula=lambda o, y: f"({o} − {y})²",
-        forward=lambda o, y: f"({o} - {y}) * ({o} - {y})",
-        local=(
-            lambda out, o, y: (f"2({o} − {y})", f"2.0 * ({o} - {y})"),
-            lambda out, o, y: (f"−2({o} − {y})", f"-2.0 * ({o} - {y})"),
+        formula=lambda a: f"({a[0]} − {a[1]})²",
+        forward=lambda a: f"({a[0]} - {a[1]}) * ({a[0]} - {a[1]})",
+        local=lambda i, out, a: (
+            (f"2({a[0]} − {a[1]})", f"2.0 * ({a[0]} - {a[1]})")
+            if i == 0
+            else (f"−2({a[0]} − {a[1]})", f"-2.0 * ({a[0]} - {a[1]})")
         ),
+    ),
+    "half_se": Op(
+        "half_se",
+        2,
+        formula=lambda a: f"½({a[0]} − {a[1]})²",
+        forward=lambda a: f"0.5 * ({a[0]} - {a[1]}) * ({a[0]} - {a[1]})",
+        local=lambda i, out, a: (
+            (f"{a[0]} − {a[1]}", f"{a[0]} - {a[1]}") if i == 0 else (f"−({a[0]} − {a[1]})", f"{a[1]} - {a[0]}")
+        ),
+    ),
+    "bce": Op(
+        "bce",
+        2,
+        formula=lambda a: f"−[{a[1]}·ln {a[0]} + (1 − {a[1]})·ln(1 − {a[0]})]",
+        # 0·ln 0 is taken as 0 (the limit), so a target of exactly 0 or 1 works
+        forward=lambda a: (
+            f"-(({a[1]} * {_safe_log(a[0])} if {a[1]} != 0.0 else 0.0)"
+            f" + ((1.0 - {a[1]}) * {_safe_log('(1.0 - ' + a[0] + ')')} if {a[1]} != 1.0 else 0.0))"
+        ),
+        local=lambda i, out, a: (
+            (
+                f"({a[0]} − {a[1]}) / ({a[0]}(1 − {a[0]}))",
+                f"(({a[0]} - {a[1]}) / ({a[0]} * (1.0 - {a[0]})) if 0.0 < {a[0]} < 1.0 else _nan)",
+            )
+            if i == 0
+            else (
+                f"ln(1 − {a[0]}) − ln {a[0]}",
+                f"({_safe_log('(1.0 - ' + a[0] + ')')} - {_safe_log(a[0])})",
+            )
+        ),
+    ),
+    "sum": Op(
+        "sum",
+        None,
+        formula=lambda a: " + ".join(a),
+        forward=lambda a: " + ".join(a),
+        local=lambda i, out, a: ("1", "1.0"),
     ),
 }
 
@@ -86,11 +177,13 @@ class Node:
     kind: str  # "input" (a constant such as x or y), "param" (learned) or "op"
     op: str | None = None
     args: tuple[str, ...] = ()
+    # what a leaf is, in words: "input", "target", "weight", "bias", "fixed bias"
+    role: str = ""
 
     def formula(self) -> str:
         if self.op is None:
             return self.name
-        return OPS[self.op].formula(*self.args)
+        return OPS[self.op].formula(self.args)
 
 
 @dataclass(frozen=True)
@@ -129,18 +222,19 @@ class GraphBuilder:
         self.nodes.append(node)
         return node.name
 
-    def input(self, name: str, value: float) -> str:
+    def input(self, name: str, value: float, role: str = "input") -> str:
         self.inputs[name] = float(value)
-        return self._add(Node(name, "input"))
+        return self._add(Node(name, "input", role=role))
 
-    def param(self, name: str) -> str:
-        return self._add(Node(name, "param"))
+    def param(self, name: str, role: str = "weight") -> str:
+        return self._add(Node(name, "param", role=role))
 
     def op(self, name: str, op: str, *args: str) -> str:
         if op not in OPS:
             raise ValueError(f"unknown op {op!r}")
-        if len(args) != OPS[op].arity:
-            raise ValueError(f"{op} takes {OPS[op].arity} inputs, got {len(args)}")
+        arity = OPS[op].arity
+        if (arity is not None and len(args) != arity) or not args:
+            raise ValueError(f"{op} takes {arity} inputs, got {len(args)}")
         return self._add(Node(name, "op", op, tuple(args)))
 
     def compile(self, loss: str) -> "Network":
@@ -193,7 +287,12 @@ class Network:
         if loss not in self.by_name or self.by_name[loss].kind != "op":
             raise ValueError(f"loss {loss!r} is not an op node")
         self.loss = loss
+        # the least the loss can approach, when that is above 0 (set by the
+        # builder that knows the output's range)
+        self.floor: float | None = None
         self.params = tuple(n.name for n in self.nodes if n.kind == "param")
+        self.weights = tuple(n.name for n in self.nodes if n.role == "weight")
+        self.biases = tuple(n.name for n in self.nodes if n.role == "bias")
         if not self.params:
             raise ValueError("the network has no parameters")
         self.edges = self._edges_on_paths()
@@ -226,11 +325,12 @@ class Network:
             if n.name not in needed or n.kind != "op":
                 continue
             op = OPS[n.op]
+            vargs = [_v(x) for x in n.args]
             for i, a in enumerate(n.args):
                 if a not in reaches_param:
                     continue
-                formula, _ = op.local[i](n.name, *n.args)
-                _, python = op.local[i](_v(n.name), *(_v(x) for x in n.args))
+                formula, _ = op.local(i, n.name, n.args)
+                _, python = op.local(i, _v(n.name), vargs)
                 edges.append(Edge(n.name, a, formula, python))
                 needed.add(a)
         return edges
@@ -253,12 +353,10 @@ class Network:
 
     @property
     def adjoint_nodes(self) -> list[str]:
-        """Nodes whose adjoint dJ/dn is computed, from the loss downwards."""
-        seen = [self.loss]
-        for e in self.edges:
-            if e.inp not in seen:
-                seen.append(e.inp)
-        return seen
+        """Nodes whose adjoint dJ/dn is computed, from the loss downwards in
+        reverse forward order, so every consumer's adjoint comes first."""
+        needed = {self.loss} | {e.inp for e in self.edges}
+        return [n.name for n in reversed(self.nodes) if n.name in needed]
 
     # -- code generation --
 
@@ -267,7 +365,7 @@ class Network:
         for n in self.nodes:
             if n.kind != "op":
                 continue
-            expr = OPS[n.op].forward(*(rename(a) for a in n.args))
+            expr = OPS[n.op].forward([rename(a) for a in n.args])
             lines.append(f"{rename(n.name)} = {expr}")
         return lines
 
@@ -287,7 +385,13 @@ class Network:
         return lines
 
     def _compile(self) -> None:
-        ns: dict[str, object] = {"_exp": math.exp}
+        ns: dict[str, object] = {
+            "_exp": math.exp,
+            "_tanh": math.tanh,
+            "_log": math.log,
+            "_inf": math.inf,
+            "_nan": math.nan,
+        }
         inputs = ", ".join(f"{_v(k)}={v!r}" for k, v in self.inputs.items())
         params = ", ".join(_v(p) for p in self.params)
         op_nodes = [n.name for n in self.nodes if n.kind == "op"]

@@ -1,4 +1,5 @@
-"""The question's network and its starting point (x, y, weights, learning rate).
+"""A scenario: which network, and its starting point (inputs, target,
+weights, biases, learning rate). The question's is the default.
 
 Also the validation every user-typed number goes through (CLI flags and the
 learning-rate input share it), so both give the same clear messages.
@@ -12,72 +13,129 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bptui.graph import GraphBuilder, Network
+from bptui.graph import OPS, Network
+from bptui.networks import MAZUR_WEIGHTS, chain_network, check_chain, mazur_network
 from bptui.numfmt import fmt
 
 QUESTION_SEED = 10
 MAX_SEED = 2**32 - 1
+PRESETS = ("question", "mazur")
 
 
 @dataclass(frozen=True)
 class Scenario:
+    """Everything a run starts from. The defaults are the question's."""
+
+    preset: str = "question"
     x: float = 2.0
     y: float = 4.0
     lr: float = 0.5
     seed: int = QUESTION_SEED
-    w1: float | None = None  # None: drawn from the seed, as the question does
-    w2: float | None = None
+    weights: tuple[float, ...] | None = None  # None: drawn from the seed (chain)
+    biases: tuple[float, ...] | None = None  # None: no biases (chain)
+    activation: str = "sigmoid"
+    loss: str = "se"
+    layers: int = 2
 
-    def initial_weights(self) -> tuple[float, float]:
-        # np.random.seed(s); np.random.rand(); np.random.rand() draws from the
-        # legacy global RandomState; a private one gives the same numbers
-        # without touching numpy's global state.
-        rng = np.random.RandomState(self.seed)
-        w1 = float(rng.random_sample())
-        w2 = float(rng.random_sample())
-        return (
-            w1 if self.w1 is None else self.w1,
-            w2 if self.w2 is None else self.w2,
-        )
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """ValueError naming the setting and the reason, if anything is off."""
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(PRESETS)}, not {self.preset!r}")
+        for name in ("x", "y", "lr"):
+            v = getattr(self, name)
+            if not math.isfinite(v):
+                raise ValueError(f"{name} must be finite, not {v}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, not {self.lr:g}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be between 0 and {MAX_SEED}, not {self.seed}")
+        for name in ("weights", "biases"):
+            values = getattr(self, name)
+            if values is not None and not all(math.isfinite(v) for v in values):
+                raise ValueError(f"{name} must all be finite")
+        if self.preset == "mazur":
+            changed = [
+                name
+                for name in ("x", "y", "seed", "biases", "activation", "loss", "layers")
+                if getattr(self, name) != getattr(Scenario, name)
+            ]
+            if changed:
+                raise ValueError(
+                    f"the mazur preset fixes its inputs, targets, biases, activation, loss and layers: "
+                    f"drop {', '.join(changed)} (weights and lr may change)"
+                )
+            if self.weights is not None and len(self.weights) != 8:
+                raise ValueError(f"weights: the mazur preset has 8 weights (w1..w8), got {len(self.weights)}")
+            return
+        check_chain(self.layers, self.activation, self.loss, self.y)
+        for name in ("weights", "biases"):
+            values = getattr(self, name)
+            if values is not None and len(values) != self.layers:
+                raise ValueError(
+                    f"{name}: expected {self.layers} value{'s' * (self.layers > 1)} "
+                    f"(one per layer), got {len(values)}"
+                )
 
     def network(self) -> Network:
-        return question_network(self.x, self.y)
+        if self.preset == "mazur":
+            return mazur_network()
+        return chain_network(self.layers, self.activation, self.loss, self.biases is not None, self.x, self.y)
+
+    def initial_weights(self) -> tuple[float, ...]:
+        """Starting weights (not biases): as given, or drawn from the seed."""
+        if self.weights is not None:
+            return tuple(self.weights)
+        if self.preset == "mazur":
+            return MAZUR_WEIGHTS
+        return seeded_weights(self.seed, self.layers)
+
+    def initial_params(self) -> tuple[float, ...]:
+        """Starting values in the network's parameter order (w1, b1, w2, ...)."""
+        weights = self.initial_weights()
+        if self.preset == "mazur":
+            return weights
+        params = []
+        for k in range(self.layers):
+            params.append(weights[k])
+            if self.biases is not None:
+                params.append(self.biases[k])
+        return tuple(float(p) for p in params)
+
+
+def seeded_weights(seed: int, n: int) -> tuple[float, ...]:
+    """np.random.seed(seed) then np.random.rand() n times, as the question draws
+    its weights. The legacy global generator is a RandomState; a private one
+    gives the same numbers without touching numpy's global state."""
+    rng = np.random.RandomState(seed)
+    return tuple(float(rng.random_sample()) for _ in range(n))
 
 
 def question_network(x: float, y: float) -> Network:
     """z1 = w1·x, h = σ(z1), z2 = w2·h, o = σ(z2), J = (o − y)²."""
-    g = GraphBuilder()
-    g.input("x", x)
-    g.param("w1")
-    g.op("z1", "mul", "w1", "x")
-    g.op("h", "sigmoid", "z1")
-    g.param("w2")
-    g.op("z2", "mul", "w2", "h")
-    g.op("o", "sigmoid", "z2")
-    g.input("y", y)
-    g.op("J", "se", "o", "y")
-    return g.compile(loss="J")
+    return chain_network(2, "sigmoid", "se", False, x, y)
 
 
-def loss_floor(y: float) -> float | None:
-    """The least J = (o − y)² can approach when o = σ(·) lies in (0, 1) and y
-    does not: (1 − y)² above the range, y² below it. None when y is reachable."""
-    if 0.0 <= y <= 1.0:
-        return None
-    edge = 1.0 if y > 1 else 0.0
-    return (edge - y) * (edge - y)
-
-
-def target_note(y: float) -> str | None:
-    """Why J cannot reach 0 when the target lies outside σ's range; None when
-    it can."""
-    floor = loss_floor(y)
+def floor_note(network: Network) -> str | None:
+    """Why J cannot reach 0, and the least it can approach, when that is > 0."""
+    floor = network.floor
     if floor is None:
         return None
-    edge = "(1 − y)²" if y > 1 else "y²"
+    out = network.by_name["o"]
+    activation = out.op
+    y = network.inputs["y"]
+    loss_op = network.by_name[network.loss].op
+    if loss_op == "bce":
+        return f"with bce, J ≥ H(y), the entropy of y = {fmt(y, keep_zeros=False)}: at best J = {fmt(floor)}, never 0."
+    lo, hi = OPS[activation].out_range
+    edge = hi if y > hi else lo
+    half = "½" if loss_op == "half_se" else ""
+    name = "σ" if activation == "sigmoid" else activation
     return (
-        f"y = {fmt(y, keep_zeros=False)} is outside σ's range (0, 1): "
-        f"J can near {edge} = {fmt(floor, keep_zeros=False)}, never 0."
+        f"y = {fmt(y, keep_zeros=False)} is outside {name}'s range ({lo:g}, {hi:g}): "
+        f"J can near {half}({edge:g} − y)² = {fmt(floor, keep_zeros=False)}, never 0."
     )
 
 

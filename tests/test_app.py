@@ -146,7 +146,7 @@ async def test_step_key_takes_one_step(key):
 
 
 async def test_many_steps_keep_every_number_right():
-    app = app_for(x=-1.5, y=0.3, w1=0.8, w2=-1.2, lr=2.0)
+    app = app_for(x=-1.5, y=0.3, weights=(0.8, -1.2), lr=2.0)
     async with app.run_test(size=(80, 24)) as pilot:
         for _ in range(3):
             await pilot.press("space")

@@ -13,7 +13,7 @@ from tests.reference import AFTER_ONE_STEP, FACTORS, GRADS, START, close12
 
 def make(**kw) -> Engine:
     s = Scenario(**kw)
-    return Engine(s.network(), s.initial_weights(), s.lr)
+    return Engine(s.network(), s.initial_params(), s.lr)
 
 
 # --- independent computations (hand algebra, not the engine) -------------------
@@ -234,7 +234,7 @@ def test_a_jump_stops_at_the_first_bad_step():
     g = GraphBuilder()
     g.input("x", 1.0)
     g.param("w")
-    g.op("z", "mul", "w", "x")
+    g.op("z", "lin", "w", "x")
     g.input("y", 0.0)
     g.op("J", "se", "z", "y")
     e = Engine(g.compile("J"), (1.0,), 1.5)

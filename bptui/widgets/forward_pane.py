@@ -15,15 +15,7 @@ class ForwardPane(LabelledPane):
     def show(self, engine: Engine) -> None:
         net = engine.network
         values = engine.trace.values
-        loss_node = net.by_name[net.loss]
-        labels = {}
-        for node in net.nodes:
-            if node.kind == "param":
-                labels[node.name] = "weight"
-            elif node.kind == "input":
-                labels[node.name] = "target" if node.name in loss_node.args else "input"
-            else:
-                labels[node.name] = node.formula()
+        labels = {n.name: n.role if n.kind != "op" else n.formula() for n in net.nodes}
         name_w = max(len(n.name) for n in net.nodes)
         label_w = max(len(v) for v in labels.values())
         rows = []

@@ -1,0 +1,128 @@
+"""The networks bptui can build: a chain of scalar neurons (the question's
+network is the 2-layer sigmoid chain) and Mazur's 2-2-2 example. Each is just
+a graph for bptui.graph; nothing below knows how gradients are found.
+This module never imports Textual."""
+
+from __future__ import annotations
+
+import math
+
+from bptui.graph import OPS, GraphBuilder, Network
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
+LOSSES = {"se": "se", "half-se": "half_se", "bce": "bce"}  # CLI name -> op
+MAX_LAYERS = 8
+
+
+def chain_names(layers: int) -> tuple[list[str], list[str]]:
+    """(pre-activations, activations) of an N-layer chain: z1.., and the
+    activations, o for the last. Two layers keep the question's h."""
+    zs = [f"z{k}" for k in range(1, layers + 1)]
+    if layers == 2:
+        acts = ["h", "o"]
+    else:
+        acts = [f"a{k}" for k in range(1, layers)] + ["o"]
+    return zs, acts
+
+
+def chain_network(
+    layers: int = 2,
+    activation: str = "sigmoid",
+    loss: str = "se",
+    biases: bool = False,
+    x: float = 2.0,
+    y: float = 4.0,
+) -> Network:
+    """a_k = act(w_k·a_(k−1) + b_k), a_0 = x, o = a_N, J = loss(o, y)."""
+    check_chain(layers, activation, loss, y)
+    g = GraphBuilder()
+    g.input("x", x)
+    zs, acts = chain_names(layers)
+    prev = "x"
+    for k in range(1, layers + 1):
+        g.param(f"w{k}")
+        args = [f"w{k}", prev]
+        if biases:
+            args.append(g.param(f"b{k}", role="bias"))
+        g.op(zs[k - 1], "lin", *args)
+        prev = g.op(acts[k - 1], activation, zs[k - 1])
+    g.input("y", y, role="target")
+    g.op("J", LOSSES[loss], "o", "y")
+    net = g.compile(loss="J")
+    net.floor = chain_floor(activation, loss, y)
+    return net
+
+
+def check_chain(layers: int, activation: str, loss: str, y: float) -> None:
+    """ValueError, saying why, for a chain that cannot be built or run."""
+    if not 1 <= layers <= MAX_LAYERS:
+        raise ValueError(f"layers must be between 1 and {MAX_LAYERS}, not {layers}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, not {activation!r}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {loss!r}")
+    if loss == "bce":
+        if activation != "sigmoid":
+            raise ValueError(
+                f"bce needs an output in (0, 1): use --activation sigmoid ({activation} can leave that range)"
+            )
+        if not 0.0 <= y <= 1.0:
+            raise ValueError(f"bce needs a target y in [0, 1], not {y:g}")
+
+
+def chain_floor(activation: str, loss: str, y: float) -> float | None:
+    """The least J the chain can approach when it is above 0, else None.
+
+    For (o − y)² with a bounded output range (lo, hi) and y outside it, the
+    nearest edge: J → (edge − y)² (halved for half-se). For bce, J ≥ H(y), the
+    entropy of the target, which is 0 only for y = 0 or 1."""
+    if loss == "bce":
+        if y in (0.0, 1.0):
+            return None
+        return -(y * math.log(y) + (1.0 - y) * math.log(1.0 - y))
+    out_range = OPS[activation].out_range
+    if out_range is None:
+        return None
+    lo, hi = out_range
+    if lo <= y <= hi:
+        return None
+    edge = hi if y > hi else lo
+    d = edge - y
+    return d * d * (0.5 if loss == "half-se" else 1.0)
+
+
+# --- Mazur's step-by-step example ---------------------------------------------
+# 2 inputs, 2 hidden and 2 output sigmoid neurons; biases fixed (not learned).
+# Names: Mazur's net_h1/out_h1 are zh1/h1 here, net_o1/out_o1 are zo1/o1.
+
+MAZUR_INPUTS = (0.05, 0.10)
+MAZUR_TARGETS = (0.01, 0.99)
+MAZUR_WEIGHTS = (0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55)
+MAZUR_BIASES = (0.35, 0.60)
+MAZUR_LR = 0.5
+
+
+def mazur_network() -> Network:
+    g = GraphBuilder()
+    g.input("i1", MAZUR_INPUTS[0])
+    g.input("i2", MAZUR_INPUTS[1])
+    g.input("b1", MAZUR_BIASES[0], role="fixed bias")
+    g.input("b2", MAZUR_BIASES[1], role="fixed bias")
+    for k in range(1, 9):
+        g.param(f"w{k}")
+    g.op("zh1", "lin", "w1", "i1", "w2", "i2", "b1")
+    g.op("h1", "sigmoid", "zh1")
+    g.op("zh2", "lin", "w3", "i1", "w4", "i2", "b1")
+    g.op("h2", "sigmoid", "zh2")
+    g.op("zo1", "lin", "w5", "h1", "w6", "h2", "b2")
+    g.op("o1", "sigmoid", "zo1")
+    g.op("zo2", "lin", "w7", "h1", "w8", "h2", "b2")
+    g.op("o2", "sigmoid", "zo2")
+    g.input("t1", MAZUR_TARGETS[0], role="target")
+    g.input("t2", MAZUR_TARGETS[1], role="target")
+    g.op("E1", "half_se", "o1", "t1")
+    g.op("E2", "half_se", "o2", "t2")
+    g.op("E", "sum", "E1", "E2")
+    net = g.compile(loss="E")
+    net.floor = None
+    return net

@@ -1,0 +1,126 @@
+"""Scenario files (TOML): read with the standard library's tomllib, written by
+hand (flat keys only, so no writer library is needed). Every error names the
+file, the key and the reason. This module never imports Textual."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import tomllib
+from dataclasses import fields, replace
+from pathlib import Path
+
+from bptui.scenario import Scenario
+
+# key -> (accepted TOML types, description used in messages)
+KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "preset": ((str,), "a string"),
+    "x": ((int, float), "a number"),
+    "y": ((int, float), "a number"),
+    "lr": ((int, float), "a number"),
+    "seed": ((int,), "a whole number"),
+    "weights": ((list,), "a list of numbers"),
+    "biases": ((list,), "a list of numbers"),
+    "activation": ((str,), "a string"),
+    "loss": ((str,), "a string"),
+    "layers": ((int,), "a whole number"),
+}
+assert set(KEYS) == {f.name for f in fields(Scenario)}
+
+
+class ScenarioFileError(ValueError):
+    pass
+
+
+def _type_name(value: object) -> str:
+    return {bool: "true/false", str: "a string", int: "a whole number", float: "a number", list: "a list"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def read_settings(path: str | os.PathLike) -> dict[str, object]:
+    """The settings a file gives, checked key by key (not yet combined)."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioFileError(f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioFileError(f"{p}: cannot be read ({e})") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioFileError(f"{p}: not valid TOML ({e})") from None
+    settings: dict[str, object] = {}
+    for key, value in data.items():
+        if key not in KEYS:
+            raise ScenarioFileError(f"{p}: key {key!r}: unknown key (known keys: {', '.join(KEYS)})")
+        types, wanted = KEYS[key]
+        # TOML booleans are not numbers here, though bool is an int in Python
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise ScenarioFileError(f"{p}: key {key!r}: expected {wanted}, got {_type_name(value)}")
+        if key in ("weights", "biases"):
+            items = []
+            for i, item in enumerate(value, 1):
+                if isinstance(item, bool) or not isinstance(item, (int, float)):
+                    raise ScenarioFileError(f"{p}: key {key!r}: item {i} is {_type_name(item)}, not a number")
+                if not math.isfinite(item):
+                    raise ScenarioFileError(f"{p}: key {key!r}: item {i} must be finite, not {item}")
+                items.append(float(item))
+            value = tuple(items)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ScenarioFileError(f"{p}: key {key!r}: must be finite, not {value}")
+        elif key in ("x", "y", "lr"):
+            value = float(value)
+        settings[key] = value
+    return settings
+
+
+def load(path: str | os.PathLike, base: Scenario | None = None) -> Scenario:
+    """The scenario a file describes, on top of `base` (the defaults)."""
+    settings = read_settings(path)
+    try:
+        return replace(base or Scenario(), **settings)
+    except ValueError as e:
+        raise ScenarioFileError(f"{path}: {e}") from None
+
+
+def dumps(scenario: Scenario) -> str:
+    """TOML text for a scenario: every setting, so the file stands alone."""
+    lines = ["# bptui scenario: bptui --scenario THIS_FILE"]
+    for f in fields(Scenario):
+        value = getattr(scenario, f.name)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        elif isinstance(value, tuple):
+            text = "[" + ", ".join(repr(float(v)) for v in value) + "]"
+        else:
+            text = repr(value)  # repr of a float reads back to the same float
+        lines.append(f"{f.name} = {text}")
+    return "\n".join(lines) + "\n"
+
+
+def write_atomically(path: str | os.PathLike, text: str, *, overwrite: bool = False) -> None:
+    """Write text to path through a temporary file and a rename, so a reader
+    never sees half a file. FileExistsError if path exists and not overwrite."""
+    p = Path(path)
+    if p.exists() and not overwrite:
+        raise FileExistsError(f"{p} exists")
+    fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def save(path: str | os.PathLike, scenario: Scenario, *, overwrite: bool = False) -> None:
+    write_atomically(path, dumps(scenario), overwrite=overwrite)
