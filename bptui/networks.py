@@ -64,10 +64,11 @@ def check_chain(layers: int, activation: str, loss: str, y: float) -> None:
     if loss == "bce":
         if activation != "sigmoid":
             raise ValueError(
-                f"bce needs an output in (0, 1): use --activation sigmoid ({activation} can leave that range)"
+                f"loss bce needs an output in (0, 1): activation must be sigmoid, not {activation} "
+                "(its output can leave that range)"
             )
         if not 0.0 <= y <= 1.0:
-            raise ValueError(f"bce needs a target y in [0, 1], not {y:g}")
+            raise ValueError(f"loss bce needs a target y in [0, 1], not {y:g}")
 
 
 def chain_floor(activation: str, loss: str, y: float) -> float | None:

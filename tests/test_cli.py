@@ -69,3 +69,52 @@ def test_seed_draws_like_numpy_global_seeding():
     want = (np.random.rand(), np.random.rand())
     s = scenario_from_args(build_parser().parse_args(["--seed", "7", "--w2", "0.25"]))
     assert s.initial_weights() == (want[0], 0.25)
+
+
+@pytest.mark.parametrize("form", [["--weights", "-0.5,0.25"], ["--weights=-0.5,0.25"]])
+def test_weight_lists_take_negative_numbers_in_both_forms(form):
+    from bptui.cli import join_negative_values
+
+    args = build_parser().parse_args(join_negative_values([*form, "--biases", "-1,2"]))
+    s = scenario_from_args(args)
+    assert s.weights == (-0.5, 0.25) and s.biases == (-1.0, 2.0)
+    assert s.initial_params() == (-0.5, -1.0, 0.25, 2.0)
+
+
+def test_flags_override_the_scenario_file(tmp_path):
+    from bptui.cli import join_negative_values
+
+    f = tmp_path / "s.toml"
+    f.write_text("layers = 3\nlr = 0.1\nactivation = 'tanh'\n")
+    args = build_parser().parse_args(join_negative_values(["--scenario", str(f), "--lr", "0.2", "--x", "-1"]))
+    s = scenario_from_args(args)
+    assert (s.layers, s.lr, s.activation, s.x) == (3, 0.2, "tanh", -1.0)
+
+
+@pytest.mark.parametrize("sub", [[], ["trace"]])
+def test_help_lists_scenario_options(sub):
+    r = run_cli(*sub, "--help")
+    assert r.returncode == 0
+    for flag in ("--preset", "--layers", "--activation", "--loss", "--weights", "--biases", "--scenario", "--seed"):
+        assert flag in r.stdout
+    for choice in ("sigmoid,tanh,relu,linear", "se,half-se,bce", "question,mazur"):
+        assert choice in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["--preset", "mazur", "--layers", "3"], "drop layers"),
+        (["--weights", "1,2,3"], "weights: expected 2 values (one per layer), got 3"),
+        (["--weights", "1,x"], "weights item 2 must be a number"),
+        (["--activation", "relu", "--loss", "bce", "--y", "0.5"], "activation must be sigmoid"),
+        (["--layers", "0"], "layers must be between 1 and 8"),
+        (["--scenario", "/nonexistent.toml"], "/nonexistent.toml: no such file"),
+        (["--weights", "1,2", "--w1", "3"], "either --weights or --w1/--w2"),
+        (["--layers", "1", "--w2", "3"], "--w2 needs a second weight"),
+    ],
+)
+def test_bad_scenarios_exit_2(args, reason):
+    r = run_cli(*args)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.splitlines()) == 1 and reason in r.stderr, r.stderr

@@ -1,0 +1,70 @@
+import pytest
+
+from bptui.scenario import Scenario
+from bptui.scenario_file import ScenarioFileError, dumps, load, save
+
+
+def write(tmp_path, text: str):
+    p = tmp_path / "s.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_round_trip_is_exact(tmp_path):
+    s = Scenario(layers=3, activation="tanh", loss="half-se", x=-0.3, y=0.1, lr=0.1 + 0.2,
+                 weights=(0.1, -2.5e-7, 1 / 3), biases=(0.0, -1.0, 1e-300), seed=99)  # fmt: skip
+    p = tmp_path / "a.toml"
+    save(p, s)
+    assert load(p) == s
+    assert load(write(tmp_path, dumps(Scenario(preset="mazur")))) == Scenario(preset="mazur")
+
+
+def test_partial_file_keeps_the_defaults(tmp_path):
+    s = load(write(tmp_path, "lr = 2\nlayers = 3\n"))
+    assert s == Scenario(lr=2.0, layers=3)
+
+
+def test_save_never_overwrites_without_asking(tmp_path):
+    p = tmp_path / "a.toml"
+    p.write_text("keep me")
+    with pytest.raises(FileExistsError):
+        save(p, Scenario())
+    assert p.read_text() == "keep me"
+    save(p, Scenario(lr=0.25), overwrite=True)
+    assert load(p).lr == 0.25
+    assert [f.name for f in tmp_path.iterdir()] == ["a.toml"]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    "text, key, reason",
+    [
+        ("layrs = 3", "layrs", "unknown key"),
+        ('lr = "fast"', "lr", "expected a number, got a string"),
+        ("lr = true", "lr", "expected a number, got true/false"),
+        ("layers = 2.5", "layers", "expected a whole number, got a number"),
+        ("weights = [0.1, 'a']", "weights", "item 2 is a string, not a number"),
+        ("weights = [0.1, nan]", "weights", "item 2 must be finite"),
+        ("x = inf", "x", "must be finite"),
+        ("layers = 12", None, "layers must be between 1 and 8, not 12"),
+        ("lr = 0", None, "lr must be positive"),
+        ("loss = 'bce'\nactivation = 'relu'", None, "bce needs an output in (0, 1)"),
+        ("loss = 'bce'\ny = 4", None, "bce needs a target y in [0, 1]"),
+        ("weights = [1.0]", None, "weights: expected 2 values (one per layer), got 1"),
+        ("preset = 'mazur'\nlayers = 3", None, "drop layers"),
+        ("activation = 'softmax'", None, "activation must be one of sigmoid, tanh, relu, linear"),
+        ("lr = ", None, "not valid TOML"),
+    ],
+)
+def test_errors_name_the_file_the_key_and_the_reason(tmp_path, text, key, reason):
+    p = write(tmp_path, text)
+    with pytest.raises(ScenarioFileError) as err:
+        load(p)
+    msg = str(err.value)
+    assert msg.startswith(str(p)) and reason in msg
+    if key:
+        assert f"key {key!r}" in msg
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ScenarioFileError, match="no such file"):
+        load(tmp_path / "nope.toml")

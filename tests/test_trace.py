@@ -1,0 +1,97 @@
+"""`bptui trace`: every format parses back, with the engine's numbers exactly."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bptui.cli import make_engine
+from bptui.scenario import Scenario
+from tests.reference import AFTER_ONE_STEP, GRADS, START, close12
+
+
+def trace(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bptui", "trace", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_json_lines_carry_every_number_exactly():
+    r = trace("--steps", "3", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["step"] for row in rows] == [0, 1, 2, 3]
+    first = rows[0]
+    assert set(first) >= {"step", "J", "weights", "gradients", "forward"}
+    assert "biases" not in first
+    assert list(first["forward"]) == ["z1", "h", "z2", "o"]
+    assert close12(first["J"], START["J"]) and close12(first["weights"]["w2"], START["w2"])
+    assert close12(first["gradients"]["w1"], GRADS["w1"])
+    assert close12(rows[1]["weights"]["w2"], AFTER_ONE_STEP["w2"])
+    assert first["factors"]["dz1/dw1"] == 2.0 and first["lr"] is None and rows[1]["lr"] == 0.5
+    # bit for bit what the engine holds
+    e = make_engine(Scenario())
+    e.step(3)
+    for row in rows:
+        k = row["step"]
+        assert tuple(row["weights"].values()) == e.params_at(k)
+        assert row["J"] == e.loss_at(k)
+
+
+def test_csv_parses_to_the_same_numbers_as_json():
+    args = ("--steps", "4", "--layers", "3", "--biases", "0.1,-0.2,0.3", "--activation", "tanh")
+    rows = list(csv.DictReader(io.StringIO(trace(*args, "--format", "csv").stdout)))
+    objs = [json.loads(line) for line in trace(*args, "--format", "json").stdout.splitlines()]
+    assert len(rows) == len(objs) == 5
+    for row, obj in zip(rows, objs):
+        assert float(row["J"]) == obj["J"]
+        for name, v in {**obj["weights"], **obj["biases"], **obj["forward"], **obj["factors"]}.items():
+            assert float(row[name]) == v, name
+        for name, v in obj["gradients"].items():
+            assert float(row[f"dJ/d{name}"]) == v
+    assert set(objs[0]["biases"]) == {"b1", "b2", "b3"}
+    assert set(objs[0]["gradients"]) == {"w1", "b1", "w2", "b2", "w3", "b3"}
+
+
+def test_table_and_summary():
+    table = trace("--steps", "2").stdout.splitlines()
+    assert table[0].split()[:4] == ["step", "J", "lr", "w1"]
+    assert [line.split()[0] for line in table[1:]] == ["0", "1", "2"]
+    assert "12.22010" in table[1] and "−1.439869" in table[1]
+    summary = trace("--steps", "1000", "--format", "summary").stdout.splitlines()
+    assert summary[0].split() == ["step", "1000"]
+    e = make_engine(Scenario())
+    e.step(1000)
+    j = dict(line.split(None, 1) for line in summary)["J"]
+    assert float(j.replace("−", "-")) == pytest.approx(e.loss, rel=1e-6)
+
+
+def test_mazur_trace():
+    objs = [json.loads(line) for line in trace("--preset", "mazur", "--steps", "1", "--format", "json").stdout.splitlines()]
+    assert objs[1]["weights"]["w5"] == pytest.approx(0.35891648, abs=5e-9)
+    assert list(objs[0]["forward"])[:4] == ["zh1", "h1", "zh2", "h2"]
+    assert objs[0]["J"] == pytest.approx(0.298371109, abs=5e-10)
+
+
+def test_a_diverging_trace_stops_and_says_why():
+    r = trace("--y", "1e150", "--lr", "1e300", "--steps", "5", "--format", "csv")
+    assert r.returncode == 1
+    assert len(r.stdout.splitlines()) == 2  # header and step 0
+    assert "Step 1 not taken" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["--steps", "-1"], "steps must be between"),
+        (["--format", "xml"], "invalid choice: 'xml'"),
+        (["--layers", "9"], "layers must be between 1 and 8"),
+        (["--loss", "bce"], "loss bce needs a target y in [0, 1]"),
+    ],
+)
+def test_trace_errors(args, reason):
+    r = trace(*args)
+    assert r.returncode == 2 and reason in r.stderr and len(r.stderr.splitlines()) == 1
