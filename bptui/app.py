@@ -36,6 +36,8 @@ class BptuiApp(App[None]):
         Binding("u", "undo", "Undo"),
         Binding("backspace", "undo", "Undo", show=False),
         Binding("r", "reset", "Reset"),
+        Binding("left_square_bracket", "choose(-1)", "Previous weight", show=False),
+        Binding("right_square_bracket", "choose(1)", "Weight", key_display="[ ]"),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -51,14 +53,25 @@ class BptuiApp(App[None]):
         with ScrollableContainer(id="columns"):
             with Vertical(id="left"):
                 yield ForwardPane(id="forward")
-                yield CostChart(floor=self.engine.network.floor, id="chart")
+                yield CostChart(loss=net.loss, floor=net.floor, id="chart")
             with Vertical(id="right"):
-                # the weight nearest the output first: its chain is the shortest
-                for p in reversed(net.params):
-                    yield GradientPane(net, p, id=f"grad-{p}")
+                if self.one_pane_per_param:
+                    # the weight nearest the output first: its chain is the shortest
+                    for p in reversed(net.params):
+                        yield GradientPane(net, p, id=f"grad-{p}")
+                else:
+                    # one chain at a time, the first parameter's (the longest)
+                    yield GradientPane(net, net.params[0], choices=len(net.params), id="grad")
                 yield StatusPane(id="status")
         yield MessageBar(id="bar")
         yield Footer()
+
+    @property
+    def one_pane_per_param(self) -> bool:
+        """Two single-path gradients fit side by side (the question's network);
+        anything bigger shows one chosen chain at a time."""
+        net = self.engine.network
+        return len(net.params) <= 2 and all(len(net.paths[p]) == 1 for p in net.params)
 
     def on_mount(self) -> None:
         self._apply_width(self.size.width)
@@ -88,7 +101,8 @@ class BptuiApp(App[None]):
         self.query_one(ForwardPane).show(e)
         for pane in self.query(GradientPane):
             pane.show(e)
-        self.query_one(StatusPane).show(e)
+        shown = [pane.param for pane in self.query(GradientPane)]
+        self.query_one(StatusPane).show(e, shown)
         self.query_one(CostChart).show(e)
 
     def say(self, text: str, *, warning: bool = False) -> None:
@@ -106,6 +120,8 @@ class BptuiApp(App[None]):
         # stepper's bindings from the footer so it shows what works now.
         if action != "quit" and self.focused is not None and isinstance(self.focused, LearningRateInput):
             return False
+        if action == "choose":
+            return not self.one_pane_per_param
         return True
 
     def action_step(self) -> None:
@@ -165,5 +181,14 @@ class BptuiApp(App[None]):
         self.query_one("#lr-label").update("learning rate:")
         self.query_one("#columns").focus()
 
+    def action_choose(self, delta: int) -> None:
+        """Show the next (or previous) parameter's chain."""
+        if self.one_pane_per_param:
+            return
+        pane = self.query_one(GradientPane)
+        params = self.engine.network.params
+        pane.select(params[(params.index(pane.param) + delta) % len(params)])
+        self.sync()
+
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.engine.network))

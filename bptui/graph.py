@@ -40,6 +40,8 @@ class Op:
     formula: Callable[[Sequence[str]], str]
     forward: Callable[[Sequence[str]], str]
     local: Callable[[int, str, Sequence[str]], tuple[str, str]]
+    # local factor i in words: explain(i, out, args)
+    explain: Callable[[int, str, Sequence[str]], str] = lambda i, out, a: ""
     # the open interval an activation's output lies in, where it is bounded
     out_range: tuple[float, float] | None = None
     note: str = ""  # a convention the screen should state
@@ -52,11 +54,12 @@ def _stable_sigmoid(z: str) -> str:
 
 
 def _lin_formula(args: Sequence[str]) -> str:
-    """w1·a1 + w2·a2 (+ b): args are weight/input pairs, then an optional bias."""
+    """w1·a1 + w2·a2 (+ b): args are weight/input pairs, then an optional bias.
+    Three terms or more close up (w1·i1+w2·i2+b1) to fit a narrow pane."""
     terms = [f"{args[i]}·{args[i + 1]}" for i in range(0, len(args) - 1, 2)]
     if len(args) % 2:
         terms.append(args[-1])
-    return " + ".join(terms)
+    return ("+" if len(terms) > 2 else " + ").join(terms)
 
 
 def _lin_forward(args: Sequence[str]) -> str:
@@ -73,6 +76,13 @@ def _lin_local(i: int, out: str, args: Sequence[str]) -> tuple[str, str]:
     return (partner, partner)
 
 
+def _lin_explain(i: int, out: str, args: Sequence[str]) -> str:
+    if len(args) % 2 and i == len(args) - 1:
+        return f"a bias adds straight into {out}, so its factor is 1"
+    partner = args[i + 1] if i % 2 == 0 else args[i - 1]
+    return f"{out} = {_lin_formula(args)}: nudging {args[i]} moves {out} by {partner} per unit"
+
+
 def _safe_log(v: str) -> str:
     return f"(_log({v}) if {v} > 0.0 else -_inf)"
 
@@ -84,6 +94,7 @@ OPS: dict[str, Op] = {
         formula=_lin_formula,
         forward=_lin_forward,
         local=_lin_local,
+        explain=_lin_explain,
     ),
     "sigmoid": Op(
         "sigmoid",
@@ -91,6 +102,7 @@ OPS: dict[str, Op] = {
         formula=lambda a: f"σ({a[0]})",
         forward=lambda a: _stable_sigmoid(a[0]),
         local=lambda i, out, a: (f"{out}(1 − {out})", f"{out} * (1.0 - {out})"),
+        explain=lambda i, out, a: f"σ's slope σ(z)(1 − σ(z)), at most ¼; near 0 when {out} is close to 0 or 1",
         out_range=(0.0, 1.0),
     ),
     "tanh": Op(
@@ -99,6 +111,7 @@ OPS: dict[str, Op] = {
         formula=lambda a: f"tanh({a[0]})",
         forward=lambda a: f"_tanh({a[0]})",
         local=lambda i, out, a: (f"1 − {out}²", f"1.0 - {out} * {out}"),
+        explain=lambda i, out, a: f"tanh's slope 1 − tanh(z)², at most 1; near 0 when {out} is close to ±1",
         out_range=(-1.0, 1.0),
     ),
     "relu": Op(
@@ -108,6 +121,7 @@ OPS: dict[str, Op] = {
         forward=lambda a: f"({a[0]} if {a[0]} > 0.0 else 0.0)",
         # written so that nan stays nan instead of becoming 0
         local=lambda i, out, a: (f"[{a[0]} > 0]", f"(1.0 if {a[0]} > 0.0 else {a[0]} * 0.0)"),
+        explain=lambda i, out, a: f"relu's slope: 1 where {a[0]} > 0, else 0 (relu′(0) is taken as 0)",
         note="relu′(0) is taken as 0",
     ),
     "linear": Op(
@@ -116,6 +130,7 @@ OPS: dict[str, Op] = {
         formula=lambda a: a[0],
         forward=lambda a: a[0],
         local=lambda i, out, a: ("1", "1.0"),
+        explain=lambda i, out, a: "a linear unit passes the gradient through unchanged",
     ),
     "se": Op(
         "se",
@@ -127,6 +142,7 @@ OPS: dict[str, Op] = {
             if i == 0
             else (f"−2({a[0]} − {a[1]})", f"-2.0 * ({a[0]} - {a[1]})")
         ),
+        explain=lambda i, out, a: "how fast the squared error grows as the output rises: twice the error",
     ),
     "half_se": Op(
         "half_se",
@@ -136,6 +152,7 @@ OPS: dict[str, Op] = {
         local=lambda i, out, a: (
             (f"{a[0]} − {a[1]}", f"{a[0]} - {a[1]}") if i == 0 else (f"−({a[0]} − {a[1]})", f"{a[1]} - {a[0]}")
         ),
+        explain=lambda i, out, a: "the error itself: the ½ cancels the 2 of the square",
     ),
     "bce": Op(
         "bce",
@@ -157,6 +174,9 @@ OPS: dict[str, Op] = {
                 f"({_safe_log('(1.0 - ' + a[0] + ')')} - {_safe_log(a[0])})",
             )
         ),
+        explain=lambda i, out, a: (
+            f"grows without bound as {a[0]} nears the wrong edge; times σ's slope it leaves just {a[0]} − {a[1]}"
+        ),
     ),
     "sum": Op(
         "sum",
@@ -164,6 +184,7 @@ OPS: dict[str, Op] = {
         formula=lambda a: " + ".join(a),
         forward=lambda a: " + ".join(a),
         local=lambda i, out, a: ("1", "1.0"),
+        explain=lambda i, out, a: f"{out} is a total: each part counts with factor 1",
     ),
 }
 
@@ -194,6 +215,7 @@ class Edge:
     inp: str
     formula: str  # e.g. "o(1 − o)"
     python: str
+    words: str = ""  # what the factor means
 
     @property
     def symbol(self) -> str:
@@ -290,6 +312,9 @@ class Network:
         # the least the loss can approach, when that is above 0 (set by the
         # builder that knows the output's range)
         self.floor: float | None = None
+        # a chain's weights from input to output (empty for other shapes), for
+        # comparing the first layer's gradient with the last's
+        self.layer_weights: tuple[str, ...] = ()
         self.params = tuple(n.name for n in self.nodes if n.kind == "param")
         self.weights = tuple(n.name for n in self.nodes if n.role == "weight")
         self.biases = tuple(n.name for n in self.nodes if n.role == "bias")
@@ -331,7 +356,7 @@ class Network:
                     continue
                 formula, _ = op.local(i, n.name, n.args)
                 _, python = op.local(i, _v(n.name), vargs)
-                edges.append(Edge(n.name, a, formula, python))
+                edges.append(Edge(n.name, a, formula, python, op.explain(i, n.name, n.args)))
                 needed.add(a)
         return edges
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 
-from bptui.graph import OPS, GraphBuilder, Network
+from bptui.graph import OPS, GraphBuilder, Network, Trace
+from bptui.numfmt import fmt
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 LOSSES = {"se": "se", "half-se": "half_se", "bce": "bce"}  # CLI name -> op
@@ -50,6 +51,7 @@ def chain_network(
     g.op("J", LOSSES[loss], "o", "y")
     net = g.compile(loss="J")
     net.floor = chain_floor(activation, loss, y)
+    net.layer_weights = tuple(f"w{k}" for k in range(1, layers + 1))
     return net
 
 
@@ -90,6 +92,24 @@ def chain_floor(activation: str, loss: str, y: float) -> float | None:
     edge = hi if y > hi else lo
     d = edge - y
     return d * d * (0.5 if loss == "half-se" else 1.0)
+
+
+def vanishing_note(trace: Trace) -> str | None:
+    """For a chain of 3 or more layers: how many times smaller the first
+    weight's gradient is than the last's (the vanishing gradient), in two
+    short lines."""
+    net = trace.network
+    weights = net.layer_weights
+    if len(weights) < 3:
+        return None
+    first, last = trace.grad(weights[0]), trace.grad(weights[-1])
+    if first == 0.0 or not (math.isfinite(first) and math.isfinite(last)):
+        return None
+    ratio = abs(last) / abs(first)
+    loss = net.loss
+    if ratio >= 1:
+        return f"d{loss}/d{weights[0]} is {fmt(ratio, keep_zeros=False)}×\nsmaller than d{loss}/d{weights[-1]}"
+    return f"d{loss}/d{weights[0]} is {fmt(1 / ratio, keep_zeros=False)}×\nlarger than d{loss}/d{weights[-1]}"
 
 
 # --- Mazur's step-by-step example ---------------------------------------------

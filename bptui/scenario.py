@@ -134,7 +134,8 @@ def floor_note(network: Network) -> str | None:
     half = "½" if loss_op == "half_se" else ""
     name = "σ" if activation == "sigmoid" else activation
     return (
-        f"y = {fmt(y, keep_zeros=False)} is outside {name}'s range ({lo:g}, {hi:g}): "
+        f"y = {fmt(y, keep_zeros=False)} is outside {name}'s range "
+        f"({fmt(lo, keep_zeros=False)}, {fmt(hi, keep_zeros=False)}): "
         f"J can near {half}({edge:g} − y)² = {fmt(floor, keep_zeros=False)}, never 0."
     )
 

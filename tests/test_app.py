@@ -444,3 +444,64 @@ async def test_chart_draws_about_one_point_per_column_at_any_history():
         await pilot.press("u")
         await pilot.pause()
         assert chart.points[0][-1] <= 99_999
+
+
+# --- other networks -------------------------------------------------------------------
+
+
+async def test_six_layer_chain_shows_one_chosen_chain_and_the_vanishing_gradient():
+    app = app_for(layers=6)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.query_one(GradientPane)
+        assert pane.param == "w1" and "1/6" in str(pane.border_title)
+        t = app.engine.trace
+        shown = grad_values(pane)
+        assert shown["="] == pytest.approx(t.grad("w1"), rel=6e-7)
+        assert len(pane.plain_lines) == 14  # 13 factors and their product
+        text = " ".join(status(app))
+        ratio = abs(t.grad("w6")) / abs(t.grad("w1"))
+        assert "dJ/dw1 is" in text and "smaller than dJ/dw6" in text
+        assert number(re.search(r"is ([\d.e−]+)×", text).group(1)) == pytest.approx(ratio, rel=6e-7)
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert pane.param == "w2" and "2/6" in str(pane.border_title)
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await pilot.pause()
+        assert pane.param == "w6"
+        assert grad_values(pane)["="] == pytest.approx(t.grad("w6"), rel=6e-7)
+        await pilot.press("space")
+        await pilot.pause()
+        assert status(app)[-2].startswith("w6:")
+
+
+async def test_mazur_shows_both_paths_and_their_sum():
+    app = app_for(preset="mazur")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.query_one(GradientPane)
+        t = app.engine.trace
+        lines = pane.plain_lines
+        assert lines[0] == "path 1 via E1, o1, zo1"
+        assert any(line.startswith("path 2 via E2, o2, zo2") for line in lines)
+        products = [number(NUMBER.findall(line)[-1]) for line in lines if "product" in line]
+        assert products == pytest.approx(t.path_products("w1"), rel=6e-7)
+        assert lines[-1].startswith("= dE/dw1") and "sum" in lines[-1]
+        assert number(NUMBER.findall(lines[-1])[-1]) == pytest.approx(t.grad("w1"), rel=6e-7)
+        assert number(NUMBER.findall(lines[-1])[-1]) == pytest.approx(0.000438568, abs=5e-10)
+        forward = pane_values(app.query_one(ForwardPane))
+        assert forward["E"] == pytest.approx(0.298371109, abs=5e-8)
+        for _ in range(4):
+            await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert pane.param == "w5" and sum(1 for line in pane.plain_lines if "path" in line) == 0
+
+
+async def test_help_explains_this_networks_factors():
+    app = app_for(layers=3, activation="tanh", biases=(0.1, 0.2, 0.3))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = app.screen.plain_text()
+        assert "da1/dz1 = 1 − a1²" in text and "dz1/db1 = 1" in text
+        assert "dJ/db1 = dJ/do · do/dz3 · dz3/da2 · da2/dz2 · dz2/da1 · da1/dz1 · dz1/db1" in text

@@ -24,3 +24,13 @@ def test_help_screen(snap_compare):
 
 def test_editing_the_rate_with_an_error(snap_compare):
     assert snap_compare(app(), press=["l", "backspace", "a", "b", "c", "enter"], terminal_size=(80, 24))
+
+
+def test_six_layer_chain(snap_compare):
+    a = BptuiApp(make_engine(Scenario(layers=6)))
+    assert snap_compare(a, press=["space"], terminal_size=(80, 24))
+
+
+def test_mazur_preset(snap_compare):
+    a = BptuiApp(make_engine(Scenario(preset="mazur")))
+    assert snap_compare(a, press=["space"], terminal_size=(80, 24))

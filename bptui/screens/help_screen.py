@@ -9,36 +9,32 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from bptui.graph import Network
+
 KEYS = [
-    ("space, n", "one step: forward, backward, then both weights updated from the same gradients"),
+    ("space, n", "one step: forward, backward, then every weight updated from the same gradients"),
     ("l", "type a new learning rate (Enter sets it, Escape cancels)"),
     ("+  -", "double or halve the learning rate"),
     ("u, backspace", "undo one step (bit for bit)"),
     ("r", "reset to step 0"),
+    ("[  ]", "show the previous / next parameter's chain (networks with more than two)"),
+    ("Tab", "move between panes; arrows and page keys scroll a long one"),
     ("?", "this help"),
     ("q", "quit"),
 ]
 
-FACTORS = [
-    ("dJ/do = 2(o − y)", "how fast the cost grows as the output rises: twice the error"),
-    ("do/dz2 = o(1 − o)", "the sigmoid's slope at the output; near 0 when o is close to 0 or 1"),
-    ("dz2/dw2 = h", "z2 = w2·h, so nudging w2 moves z2 by h per unit"),
-    ("dz2/dh = w2", "the same product seen from h: nudging h moves z2 by w2 per unit"),
-    ("dh/dz1 = h(1 − h)", "the hidden sigmoid's slope"),
-    ("dz1/dw1 = x", "z1 = w1·x, so nudging w1 moves z1 by x per unit"),
-]
-
 NOTES = """\
-The first two factors (marked [b]◆[/b] on screen) are the same in both gradients:
-their product dJ/dz2 is computed once and passed down. That reuse is backpropagation.
+Factors marked [b]◆[/b] on screen are shared: several gradients contain them, and
+backprop computes their product once, on the way down from the loss, and
+passes it on. That reuse is backpropagation.
 
-[b]The update[/b]  w ← w − lr × dJ/dw for both weights, with both gradients taken
-before either weight moves.
+[b]The update[/b]  w ← w − lr × dJ/dw for every parameter, with all gradients taken
+before any parameter moves.
 
 [b]Reading the screen[/b]  Values show 7 significant digits; very large or small ones
-switch to scientific notation (1.2e−9). A step that would make a weight or J
-infinite or nan is not taken, and the bottom line says why (lines that warn
-start with "!").
+switch to scientific notation (1.2e−9). A step that would make a weight or the
+loss infinite or nan is not taken, and the bottom line says why (lines that
+warn start with "!").
 """
 
 
@@ -51,6 +47,23 @@ def _table(rows: list[tuple[str, str]]) -> Table:
     return table
 
 
+def network_text(net: Network) -> str:
+    forward = "   ".join(f"{n.name} = {n.formula()}" for n in net.nodes if n.kind == "op")
+    return forward
+
+
+def factor_rows(net: Network) -> list[tuple[str, str]]:
+    return [(f"{e.symbol} = {e.formula}", e.words) for e in net.edges]
+
+
+def chain_lines(net: Network) -> list[str]:
+    lines = []
+    for p in net.params:
+        products = [" · ".join(e.symbol for e in path) for path in net.paths[p]]
+        lines.append(f"d{net.loss}/d{p} = " + "\n    + ".join(products))
+    return lines
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Close"),
@@ -58,23 +71,26 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "app.pop_screen", "Close", show=False),
     ]
 
+    def __init__(self, network: Network) -> None:
+        super().__init__()
+        self.network = network
+
     def compose(self) -> ComposeResult:
+        net = self.network
         with VerticalScroll(id="help-body") as body:
             body.border_title = "Help (Escape closes, arrows scroll)"
-            yield Static(
-                "[b]The network[/b]\nz1 = w1·x   h = σ(z1)   z2 = w2·h   o = σ(z2)   J = (o − y)²\n\n[b]Keys[/b]"
-            )
+            yield Static("[b]The network[/b]\n" + network_text(net) + "\n\n[b]Keys[/b]", markup=True)
             yield Static(_table(KEYS), classes="help-table")
             yield Static("\n[b]The chain rule, factor by factor[/b]")
-            yield Static(_table(FACTORS), classes="help-table")
-            yield Static(
-                "\ndJ/dw2 = dJ/do · do/dz2 · dz2/dw2\n"
-                "dJ/dw1 = dJ/do · do/dz2 · dz2/dh · dh/dz1 · dz1/dw1\n"
-            )
+            yield Static(_table(factor_rows(net)), classes="help-table")
+            yield Static("\n" + "\n".join(chain_lines(net)) + "\n", markup=False)
             yield Static(NOTES)
         yield Footer()
 
     def plain_text(self) -> str:
         """Everything the help says, as plain text (for tests and search)."""
-        keys = "\n".join(f"{k} {v}" for k, v in KEYS + FACTORS)
-        return keys + "\n" + NOTES
+        net = self.network
+        rows = KEYS + factor_rows(net)
+        return "\n".join(
+            [network_text(net), *(f"{k} {v}" for k, v in rows), *chain_lines(net), NOTES]
+        )

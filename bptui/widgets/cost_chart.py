@@ -52,14 +52,13 @@ def nice_ticks(lo: float, hi: float, max_ticks: int, integer: bool = False) -> l
 
 
 class CostChart(DiffLines, PlotextPlot):
-    BORDER_TITLE = "J by step"
-
-    def __init__(self, *, floor: float | None = None, id: str | None = None) -> None:
+    def __init__(self, *, loss: str = "J", floor: float | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
-        # the least J can approach (drawn as a ── line and kept in view), if any
+        # the least the loss can approach (drawn as a ── line and kept in view)
         self.floor = floor
+        self.border_title = f"{loss} by step"
         if floor is not None:
-            self.border_title = f"J by step  (── floor {fmt(floor, keep_zeros=False)})"
+            self.border_title += f"  (── floor {fmt(floor, keep_zeros=False)})"
         self._engine: Engine | None = None
         self._watcher: HistoryWatcher | None = None
         self._decimator = MinMaxDecimator(2)

@@ -18,18 +18,30 @@ SHARED = "◆"
 
 
 class GradientPane(LabelledPane):
-    def __init__(self, network: Network, param: str, *, id: str | None = None) -> None:
+    """The chain of one parameter; `choices` > 1 lets the user pick which."""
+
+    def __init__(self, network: Network, param: str, *, choices: int = 1, id: str | None = None) -> None:
         super().__init__(id=id, classes="gradient-pane")
         self.network = network
+        self.choices = choices
+        self.select(param)
+
+    def select(self, param: str) -> None:
+        net = self.network
         self.param = param
         others = sorted(
-            {u for path in network.paths[param] for e in path for u in network.edge_users[e.key]} - {param}
+            {u for path in net.paths[param] for e in path for u in net.edge_users[e.key]} - {param},
+            key=net.params.index,
         )
-        self.shared_with = [f"dJ/d{o}" for o in others]
-        title = f"d{network.loss}/d{param}"
-        if self.shared_with:
-            title += f"  ({SHARED} shared with {', '.join(self.shared_with)})"
+        title = f"d{net.loss}/d{param}"
+        if self.choices > 1:
+            title += f"  {net.params.index(param) + 1}/{self.choices}"
+        if len(others) == 1:
+            title += f"  ({SHARED} shared with d{net.loss}/d{others[0]})"
+        elif others:
+            title += f"  ({SHARED} shared)"
         self.border_title = title
+        self.scroll_home(animate=False)
 
     def show(self, engine: Engine) -> None:
         net = self.network
@@ -39,9 +51,12 @@ class GradientPane(LabelledPane):
         sym_w = max(len(e.symbol) for e in edges)
         formula_w = max(max(len(e.formula) for e in edges), len("product"))
         rows = []
+        # what tells the paths apart: the nodes each one passes through alone
+        through = [{e.inp for e in path} for path in paths]
         for i, path in enumerate(paths):
             if len(paths) > 1:
-                rows.append((Text(f"path {i + 1}: " + " → ".join([net.loss] + [e.inp for e in path]), "italic"), Text()))
+                own = [e.inp for e in path if sum(e.inp in t for t in through) == 1]
+                rows.append((Text(f"path {i + 1} via {', '.join(own)}", "italic"), Text()))
             for e in path:
                 mark = SHARED if len(net.edge_users[e.key]) > 1 else " "
                 label = Text(f"{mark} {e.symbol.ljust(sym_w)} = {e.formula.ljust(formula_w)} ")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import ScrollableContainer
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -119,9 +119,10 @@ class LinePane(DiffLines, Widget):
         self._strips.clear()
 
 
-class LabelledPane(Horizontal):
+class LabelledPane(ScrollableContainer):
     """A bordered pane of rows: a label column that seldom changes beside a
-    value column that changes every step.
+    value column that changes every step. When the rows outgrow the pane it
+    scrolls (focus it with Tab, then arrows / page keys), both columns together.
 
     They are separate widgets because Textual writes a changed span starting
     from its widget's left edge: with the values in a widget of their own, a
@@ -130,7 +131,10 @@ class LabelledPane(Horizontal):
 
     DEFAULT_CSS = """
     LabelledPane {
+        layout: horizontal;
         height: auto;
+        overflow-x: hidden;
+        scrollbar-size-vertical: 1;
     }
     LabelledPane > .labels {
         width: auto;

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from bptui.engine import Engine
+from bptui.networks import vanishing_note
 from bptui.numfmt import MINUS, fmt
 from bptui.widgets.line_pane import LabelledPane
 
@@ -13,7 +14,8 @@ from bptui.widgets.line_pane import LabelledPane
 class StatusPane(LabelledPane):
     BORDER_TITLE = "Status"
 
-    def show(self, engine: Engine) -> None:
+    def show(self, engine: Engine, params: list[str]) -> None:
+        """Step, rate, J, and the last update of `params` (those on screen)."""
         net = engine.network
         name_w = max(len(p) for p in net.params)
         label_w = max(name_w + 2, len("step "))
@@ -25,10 +27,13 @@ class StatusPane(LabelledPane):
         head.append(f"   {net.loss} ", "italic")
         head.append(fmt(engine.loss), "bold")
         rows = [(Text("step".ljust(label_w), "italic"), head)]
-        updates = engine.last_update()
+        updates = [u for u in engine.last_update() if u.name in params]
+        if len(params) < len(net.params):
+            note = vanishing_note(engine.trace) or f"all {len(net.params)} parameters\nupdate together"
+            rows += [(pad, Text(line, "italic")) for line in note.split("\n")]
         if not updates:
             rows.append((pad, Text("no update yet: space steps", "italic")))
-            for p in net.params:
+            for p in (p for p in net.params if p in params):
                 rows.append((Text(f"{p}:".ljust(label_w)), Text(fmt(engine.trace.values[p]))))
                 rows.append((pad, Text()))
         else:
