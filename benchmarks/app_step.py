@@ -22,7 +22,7 @@ from bptui.scenario import Scenario
 async def cpu_per_step(history: int, steps: int) -> float:
     engine = make_engine(Scenario())
     engine.step(history)
-    app = BptuiApp(engine)
+    app = BptuiApp(engine, Scenario())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         for _ in range(5):  # warm up: first draws, caches

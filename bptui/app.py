@@ -3,6 +3,9 @@ number comes from the engine."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import ScrollableContainer, Vertical
@@ -10,16 +13,21 @@ from textual.widgets import Footer
 
 from bptui.engine import Engine
 from bptui.numfmt import fmt
-from bptui.scenario import Scenario, floor_note
+from bptui.scenario import Scenario, floor_note, parse_learning_rate
+from bptui.scenario_file import save as save_scenario
+from bptui.session import export_session
 from bptui.screens.help_screen import HelpScreen
 from bptui.widgets.cost_chart import CostChart
 from bptui.widgets.forward_pane import ForwardPane
 from bptui.widgets.gradient_pane import GradientPane
-from bptui.widgets.learning_rate_input import LearningRateInput
+from bptui.widgets.prompt_input import PromptInput
 from bptui.widgets.message_bar import MessageBar
 from bptui.widgets.status_pane import StatusPane
 
-NARROW = 78  # below this many columns the panes stack and scroll
+NARROW = 78
+RATE_LABEL = "learning rate:"
+EXPORT_LABEL = "export session to:"
+SAVE_LABEL = "save scenario to:"  # below this many columns the panes stack and scroll
 
 
 class BptuiApp(App[None]):
@@ -38,14 +46,17 @@ class BptuiApp(App[None]):
         Binding("r", "reset", "Reset"),
         Binding("left_square_bracket", "choose(-1)", "Previous weight", show=False),
         Binding("right_square_bracket", "choose(1)", "Weight", key_display="[ ]"),
+        Binding("e", "export", "Export"),
+        Binding("s", "save_scenario", "Save", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, engine: Engine, scenario: Scenario | None = None) -> None:
+    def __init__(self, engine: Engine, scenario: Scenario) -> None:
         super().__init__()
         self.engine = engine
         self.scenario = scenario
+        self._pending_path: Path | None = None
         self._sync_pending = False
 
     def compose(self) -> ComposeResult:
@@ -118,7 +129,7 @@ class BptuiApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While the rate is being typed, keys belong to the input: hide the
         # stepper's bindings from the footer so it shows what works now.
-        if action != "quit" and self.focused is not None and isinstance(self.focused, LearningRateInput):
+        if action != "quit" and isinstance(self.focused, PromptInput):
             return False
         if action == "choose":
             return not self.one_pane_per_param
@@ -156,29 +167,79 @@ class BptuiApp(App[None]):
         self.say(f"Learning rate {fmt(new, keep_zeros=False)}.")
         self.sync()
 
+    # -- questions asked in the message bar --
+
     def action_edit_rate(self) -> None:
-        self.query_one(MessageBar).open_rate_input(repr(self.engine.lr))
+        self.bar.ask(RATE_LABEL, repr(self.engine.lr), "rate")
 
-    def on_learning_rate_input_accepted(self, event: LearningRateInput.Accepted) -> None:
-        self.engine.set_lr(event.rate)
-        self._close_rate_input()
-        self.say(f"Learning rate {fmt(event.rate, keep_zeros=False)}.")
-        self.sync()
+    def action_export(self) -> None:
+        self.bar.ask(EXPORT_LABEL, f"bptui-session-step{self.engine.step_count}.json", "export")
 
-    def on_learning_rate_input_rejected(self, event: LearningRateInput.Rejected) -> None:
-        # The input stays open so the number can be corrected; the rate is unchanged.
-        self.query_one("#lr-label").update(f"{event.reason}. Rate:")
-        self.query_one(MessageBar).add_class("-error")
+    def action_save_scenario(self) -> None:
+        self.bar.ask(SAVE_LABEL, "scenario.toml", "save")
 
-    def on_learning_rate_input_cancelled(self, event: LearningRateInput.Cancelled) -> None:
-        self._close_rate_input()
-        self.say(f"Learning rate unchanged: {fmt(self.engine.lr, keep_zeros=False)}.")
+    @property
+    def bar(self) -> MessageBar:
+        return self.query_one(MessageBar)
 
-    def _close_rate_input(self) -> None:
-        bar = self.query_one(MessageBar)
-        bar.close_rate_input()
-        bar.remove_class("-error")
-        self.query_one("#lr-label").update("learning rate:")
+    def on_input_submitted(self, event: PromptInput.Submitted) -> None:
+        bar = self.bar
+        purpose, answer = bar.purpose, event.value
+        if purpose == "rate":
+            try:
+                rate = parse_learning_rate(answer)
+            except ValueError as e:
+                # the question stays open so the number can be corrected
+                bar.refuse(str(e), RATE_LABEL)
+                return
+            self.engine.set_lr(rate)
+            self._close_prompt()
+            self.say(f"Learning rate {fmt(rate, keep_zeros=False)}.")
+            self.sync()
+        elif purpose in ("export", "save"):
+            path = Path(answer.strip()).expanduser()
+            label = EXPORT_LABEL if purpose == "export" else SAVE_LABEL
+            if not answer.strip():
+                bar.refuse("Type a file name", label)
+            elif path.is_dir():
+                bar.refuse(f"{path} is a folder", label)
+            elif path.exists():
+                self._pending_path = path
+                bar.ask(f"{path} exists. Overwrite it? (y/n)", "", f"overwrite-{purpose}")
+            else:
+                self._write(purpose, path, overwrite=False)
+        elif purpose in ("overwrite-export", "overwrite-save"):
+            if answer.strip().lower() in ("y", "yes"):
+                self._write(purpose.removeprefix("overwrite-"), self._pending_path, overwrite=True)
+            else:
+                self._close_prompt()
+                self.say(f"Not written: {self._pending_path} is unchanged.")
+
+    def _write(self, what: str, path: Path, *, overwrite: bool) -> None:
+        try:
+            if what == "export":
+                export_session(path, self.engine, self.scenario, overwrite=overwrite)
+                done = f"Exported {self.engine.step_count} steps to {path} (reopen: bptui --replay {path})."
+            else:
+                save_scenario(path, replace(self.scenario, lr=self.engine.lr), overwrite=overwrite)
+                done = f"Saved the scenario (starting point, current rate) to {path}."
+        except (OSError, FileExistsError) as e:
+            self.bar.refuse(f"Not written: {e.strerror or e}", EXPORT_LABEL if what == "export" else SAVE_LABEL)
+            self.bar.purpose = what
+            return
+        self._close_prompt()
+        self.say(done)
+
+    def on_prompt_input_cancelled(self, event: PromptInput.Cancelled) -> None:
+        purpose = self.bar.purpose
+        self._close_prompt()
+        if purpose == "rate":
+            self.say(f"Learning rate unchanged: {fmt(self.engine.lr, keep_zeros=False)}.")
+        else:
+            self.say("Nothing written.")
+
+    def _close_prompt(self) -> None:
+        self.bar.close()
         self.query_one("#columns").focus()
 
     def action_choose(self, delta: int) -> None:

@@ -12,7 +12,7 @@ from bptui import __version__
 from bptui.engine import Engine
 from bptui.networks import ACTIVATIONS, LOSSES, MAX_LAYERS
 from bptui.scenario import MAX_SEED, PRESETS, Scenario, parse_finite, parse_learning_rate
-from bptui.scenario_file import ScenarioFileError, load
+from bptui.scenario_file import load
 
 DESCRIPTION = """\
 Step a small network through backpropagation, one keypress at a time.
@@ -33,8 +33,13 @@ Scenario settings come from the defaults, then --scenario FILE, then flags.
 # is joined to its flag so argparse does not take it for an option
 VALUE_FLAGS = (
     "--lr", "--x", "--y", "--w1", "--w2", "--seed", "--weights", "--biases",
-    "--activation", "--loss", "--layers", "--preset", "--scenario", "--steps", "--format",
+    "--activation", "--loss", "--layers", "--preset", "--scenario", "--steps", "--format", "--replay",
 )  # fmt: skip
+
+
+# flags that map one to one onto a Scenario setting, and all scenario flags
+SETTING_FLAGS = ("preset", "lr", "x", "y", "layers", "activation", "loss", "weights", "biases", "seed")
+SCENARIO_FLAGS = (*SETTING_FLAGS, "w1", "w2", "scenario")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -120,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_scenario_options(p)
+    p.add_argument(
+        "--replay", metavar="FILE.json", help="reopen a session exported with e, at the same step, bit for bit"
+    )
     p.add_argument("--version", action="version", version=f"bptui {__version__}")
     return p
 
@@ -172,11 +180,7 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
     base = Scenario()
     if args.scenario:
         base = load(args.scenario)
-    settings = {
-        name: getattr(args, name)
-        for name in ("preset", "lr", "x", "y", "layers", "activation", "loss", "weights", "biases", "seed")
-        if getattr(args, name) is not None
-    }
+    settings = {name: getattr(args, name) for name in SETTING_FLAGS if getattr(args, name) is not None}
     scenario = replace(base, **settings)
     if args.w1 is not None or args.w2 is not None:
         if "weights" in settings:
@@ -205,11 +209,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(join_negative_values(argv))
     try:
-        scenario = scenario_from_args(args)
-        engine = make_engine(scenario)
-    except ScenarioFileError as e:
-        parser.error(str(e))
-    except ValueError as e:
+        if args.replay:
+            given = [name for name in SCENARIO_FLAGS if getattr(args, name) is not None]
+            if given:
+                raise ValueError(f"--replay reopens a session as it was: drop --{', --'.join(given)}")
+            from bptui.session import load_session
+
+            scenario, engine = load_session(args.replay)
+        else:
+            scenario = scenario_from_args(args)
+            engine = make_engine(scenario)
+    except ValueError as e:  # ScenarioFileError and SessionError too
         parser.error(str(e))
     from bptui.app import BptuiApp  # Textual loads only when the app runs
 

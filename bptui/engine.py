@@ -147,6 +147,11 @@ class Engine:
         rows = np.frombuffer(self._history[start * w : stop * w], dtype=np.float64)
         return rows[self.n_params :: w].copy()
 
+    def history_array(self) -> np.ndarray:
+        """Every recorded step as rows (params..., J, lr): a numpy copy."""
+        self._flush()
+        return np.frombuffer(self._history[:], dtype=np.float64).reshape(-1, self._width).copy()
+
     def watch(self) -> HistoryWatcher:
         w = HistoryWatcher(self._count + 1)
         self._watchers.append(w)

@@ -50,54 +50,72 @@ def read_settings(path: str | os.PathLike) -> dict[str, object]:
         raise ScenarioFileError(f"{p}: cannot be read ({e})") from None
     except tomllib.TOMLDecodeError as e:
         raise ScenarioFileError(f"{p}: not valid TOML ({e})") from None
+    return check_settings(data, str(p))
+
+
+def check_settings(data: dict, source: str) -> dict[str, object]:
+    """Settings from a parsed file (TOML or a session's JSON), checked key by
+    key; errors start with `source` and name the key."""
+    if not isinstance(data, dict):
+        raise ScenarioFileError(f"{source}: expected a table of settings, got {_type_name(data)}")
     settings: dict[str, object] = {}
     for key, value in data.items():
         if key not in KEYS:
-            raise ScenarioFileError(f"{p}: key {key!r}: unknown key (known keys: {', '.join(KEYS)})")
+            raise ScenarioFileError(f"{source}: key {key!r}: unknown key (known keys: {', '.join(KEYS)})")
         types, wanted = KEYS[key]
         # TOML booleans are not numbers here, though bool is an int in Python
         if isinstance(value, bool) or not isinstance(value, types):
-            raise ScenarioFileError(f"{p}: key {key!r}: expected {wanted}, got {_type_name(value)}")
+            raise ScenarioFileError(f"{source}: key {key!r}: expected {wanted}, got {_type_name(value)}")
         if key in ("weights", "biases"):
             items = []
             for i, item in enumerate(value, 1):
                 if isinstance(item, bool) or not isinstance(item, (int, float)):
-                    raise ScenarioFileError(f"{p}: key {key!r}: item {i} is {_type_name(item)}, not a number")
+                    raise ScenarioFileError(f"{source}: key {key!r}: item {i} is {_type_name(item)}, not a number")
                 if not math.isfinite(item):
-                    raise ScenarioFileError(f"{p}: key {key!r}: item {i} must be finite, not {item}")
+                    raise ScenarioFileError(f"{source}: key {key!r}: item {i} must be finite, not {item}")
                 items.append(float(item))
             value = tuple(items)
         elif isinstance(value, float) and not math.isfinite(value):
-            raise ScenarioFileError(f"{p}: key {key!r}: must be finite, not {value}")
+            raise ScenarioFileError(f"{source}: key {key!r}: must be finite, not {value}")
         elif key in ("x", "y", "lr"):
             value = float(value)
         settings[key] = value
     return settings
 
 
-def load(path: str | os.PathLike, base: Scenario | None = None) -> Scenario:
-    """The scenario a file describes, on top of `base` (the defaults)."""
-    settings = read_settings(path)
+def scenario_from_settings(settings: dict[str, object], source: str, base: Scenario | None = None) -> Scenario:
     try:
         return replace(base or Scenario(), **settings)
     except ValueError as e:
-        raise ScenarioFileError(f"{path}: {e}") from None
+        raise ScenarioFileError(f"{source}: {e}") from None
+
+
+def as_settings(scenario: Scenario) -> dict[str, object]:
+    """Every setting that is not None, as plain values (lists for tuples)."""
+    out: dict[str, object] = {}
+    for f in fields(Scenario):
+        value = getattr(scenario, f.name)
+        if value is not None:
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def load(path: str | os.PathLike, base: Scenario | None = None) -> Scenario:
+    """The scenario a file describes, on top of `base` (the defaults)."""
+    return scenario_from_settings(read_settings(path), str(path), base)
 
 
 def dumps(scenario: Scenario) -> str:
     """TOML text for a scenario: every setting, so the file stands alone."""
     lines = ["# bptui scenario: bptui --scenario THIS_FILE"]
-    for f in fields(Scenario):
-        value = getattr(scenario, f.name)
-        if value is None:
-            continue
+    for key, value in as_settings(scenario).items():
         if isinstance(value, str):
             text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        elif isinstance(value, tuple):
+        elif isinstance(value, list):
             text = "[" + ", ".join(repr(float(v)) for v in value) + "]"
         else:
             text = repr(value)  # repr of a float reads back to the same float
-        lines.append(f"{f.name} = {text}")
+        lines.append(f"{key} = {text}")
     return "\n".join(lines) + "\n"
 
 

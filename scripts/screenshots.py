@@ -32,7 +32,7 @@ SCENES = {
 
 
 async def shoot(name: str, size: tuple[int, int], keys: list[str], scenario: Scenario) -> Path:
-    app = BptuiApp(make_engine(scenario))
+    app = BptuiApp(make_engine(scenario), scenario)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         for key in keys:

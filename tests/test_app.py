@@ -25,7 +25,8 @@ def number(text: str) -> float:
 
 
 def app_for(**kw) -> BptuiApp:
-    return BptuiApp(make_engine(Scenario(**kw)))
+    s = Scenario(**kw)
+    return BptuiApp(make_engine(s), s)
 
 
 def pane_values(pane) -> dict[str, float]:
@@ -242,8 +243,8 @@ async def type_rate(pilot, text: str) -> None:
     await pilot.press("l")
     await pilot.pause()
     bar = pilot.app.query_one(MessageBar)
-    assert bar.has_class("-editing") and bar.rate_input.has_focus
-    bar.rate_input.value = ""
+    assert bar.has_class("-editing") and bar.prompt.has_focus
+    bar.prompt.value = ""
     for ch in text:
         await pilot.press(ch if ch != " " else "space")
     await pilot.press("enter")
@@ -283,7 +284,7 @@ async def test_bad_rates_are_refused_with_a_reason(text, reason):
         assert app.engine.lr == 0.5
         bar = app.query_one(MessageBar)
         assert bar.has_class("-editing") and bar.has_class("-error")
-        assert reason in str(app.query_one("#lr-label").render())
+        assert reason in str(app.query_one("#prompt-label").render())
         await pilot.press("escape")
         await pilot.pause()
         assert not bar.has_class("-editing")

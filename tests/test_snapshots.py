@@ -6,8 +6,9 @@ from bptui.cli import make_engine
 from bptui.scenario import Scenario
 
 
-def app() -> BptuiApp:
-    return BptuiApp(make_engine(Scenario()))
+def app(**kw) -> BptuiApp:
+    s = Scenario(**kw)
+    return BptuiApp(make_engine(s), s)
 
 
 def test_start(snap_compare):
@@ -27,10 +28,10 @@ def test_editing_the_rate_with_an_error(snap_compare):
 
 
 def test_six_layer_chain(snap_compare):
-    a = BptuiApp(make_engine(Scenario(layers=6)))
+    a = app(layers=6)
     assert snap_compare(a, press=["space"], terminal_size=(80, 24))
 
 
 def test_mazur_preset(snap_compare):
-    a = BptuiApp(make_engine(Scenario(preset="mazur")))
+    a = app(preset="mazur")
     assert snap_compare(a, press=["space"], terminal_size=(80, 24))

@@ -1,5 +1,6 @@
 """One line above the footer: a standing note about the scenario, or the
-latest message (a refused input, a refused step), or the learning-rate input."""
+latest message (a refused input, a refused step), or a question being asked
+(learning rate, file name, overwrite?)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
-from bptui.widgets.learning_rate_input import LearningRateInput
 from bptui.widgets.line_pane import LinePane
+from bptui.widgets.prompt_input import PromptInput
 
 
 class MessageLine(LinePane):
@@ -21,25 +22,42 @@ class MessageLine(LinePane):
 
 
 class MessageBar(Horizontal):
+    """Shows a message, or asks a question; `purpose` says which question."""
+
+    purpose: str | None = None
+
     def compose(self) -> ComposeResult:
         yield MessageLine(id="message")
-        yield Label("learning rate:", id="lr-label")
-        yield LearningRateInput(id="lr-input")
+        yield Label("", id="prompt-label")
+        yield PromptInput(id="prompt")
 
     @property
     def message(self) -> MessageLine:
         return self.query_one(MessageLine)
 
     @property
-    def rate_input(self) -> LearningRateInput:
-        return self.query_one(LearningRateInput)
+    def prompt(self) -> PromptInput:
+        return self.query_one(PromptInput)
 
-    def open_rate_input(self, current: str) -> None:
+    @property
+    def label(self) -> Label:
+        return self.query_one("#prompt-label", Label)
+
+    def ask(self, label: str, value: str, purpose: str) -> None:
+        self.purpose = purpose
+        self.remove_class("-error")
         self.add_class("-editing")
-        box = self.rate_input
-        box.value = current
+        self.label.update(label)
+        box = self.prompt
+        box.value = value
         box.select_all()
         box.focus()
 
-    def close_rate_input(self) -> None:
-        self.remove_class("-editing")
+    def refuse(self, reason: str, label: str) -> None:
+        """Keep the question open, saying why the answer was not taken."""
+        self.add_class("-error")
+        self.label.update(f"{reason}. {label}")
+
+    def close(self) -> None:
+        self.purpose = None
+        self.remove_class("-editing", "-error")

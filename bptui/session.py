@@ -1,0 +1,129 @@
+"""Sessions: the scenario plus every step so far, saved as JSON and reopened
+bit for bit (`e` in the app writes one; `bptui --replay FILE` reopens it).
+
+JSON numbers are written with Python's repr, which reads back to the same
+double, so a session survives the round trip exactly. On reopening, the steps
+are recomputed from the scenario and the recorded learning rates, and every
+recorded number must match bit for bit: a damaged or edited file is refused
+with the first step that does not follow. This module never imports Textual.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from bptui.engine import Engine
+from bptui.scenario import Scenario
+from bptui.scenario_file import ScenarioFileError, as_settings, check_settings, scenario_from_settings, write_atomically
+
+FORMAT = "bptui-session"
+VERSION = 1
+
+
+class SessionError(ValueError):
+    pass
+
+
+def session_text(engine: Engine, scenario: Scenario) -> str:
+    net = engine.network
+    rows = engine.history_array()
+    history = [[*map(float, row[:-1]), None if k == 0 else float(row[-1])] for k, row in enumerate(rows)]
+    data = {
+        "format": FORMAT,
+        "version": VERSION,
+        "scenario": as_settings(scenario),
+        "lr": engine.lr,
+        "step": engine.step_count,
+        "columns": [*net.params, net.loss, "lr"],
+        "history": history,
+    }
+    return json.dumps(data, allow_nan=False) + "\n"
+
+
+def export_session(path: str | os.PathLike, engine: Engine, scenario: Scenario, *, overwrite: bool = False) -> None:
+    """Write atomically; FileExistsError unless overwrite."""
+    write_atomically(path, session_text(engine, scenario), overwrite=overwrite)
+
+
+def load_session(path: str | os.PathLike) -> tuple[Scenario, Engine]:
+    p = Path(path)
+    src = str(p)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SessionError(f"{src}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SessionError(f"{src}: cannot be read ({e})") from None
+    except json.JSONDecodeError as e:
+        raise SessionError(f"{src}: not a bptui session: damaged JSON ({e})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise SessionError(f"{src}: not a bptui session (no \"format\": \"{FORMAT}\")")
+    if data.get("version") != VERSION:
+        raise SessionError(f"{src}: session version {data.get('version')!r}; this bptui reads version {VERSION}")
+    for key in ("scenario", "lr", "step", "columns", "history"):
+        if key not in data:
+            raise SessionError(f"{src}: damaged: key {key!r} is missing")
+    try:
+        scenario = scenario_from_settings(check_settings(data["scenario"], f"{src}: scenario"), f"{src}: scenario")
+        engine = Engine(scenario.network(), scenario.initial_params(), scenario.lr)
+    except (ScenarioFileError, ValueError) as e:
+        raise SessionError(str(e)) from None
+    net = engine.network
+    width = len(net.params) + 2
+    if data["columns"] != [*net.params, net.loss, "lr"]:
+        raise SessionError(f"{src}: damaged: its columns {data['columns']!r} do not fit the scenario's network")
+    history = data["history"]
+    step = data["step"]
+    if not isinstance(history, list) or not history or not isinstance(step, int) or step != len(history) - 1:
+        raise SessionError(f"{src}: damaged: \"step\" and \"history\" disagree")
+    try:
+        rows = np.array(
+            [[math.nan if v is None else v for v in row] for row in history], dtype=np.float64
+        )
+    except (TypeError, ValueError):
+        raise SessionError(f"{src}: damaged: the history holds something that is not a number") from None
+    if rows.shape != (len(history), width):
+        raise SessionError(f"{src}: damaged: every history row needs {width} numbers")
+    lr = data["lr"]
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
+        raise SessionError(f"{src}: damaged: \"lr\" must be a positive number")
+    replay(engine, rows, src)
+    engine.set_lr(float(lr))
+    return scenario, engine
+
+
+def replay(engine: Engine, rows: np.ndarray, src: str) -> None:
+    """Recompute every step with its recorded rate; each recorded number must
+    come out bit for bit."""
+    lrs = rows[1:, -1]
+    if not (np.all(np.isfinite(lrs)) and np.all(lrs > 0)):
+        raise SessionError(f"{src}: damaged: a recorded learning rate is not a positive number")
+    k = 1
+    while k < len(rows):
+        # a run of steps at one rate goes through the engine in one call
+        run = k
+        while run < len(rows) and rows[run, -1] == rows[k, -1]:
+            run += 1
+        engine.set_lr(float(rows[k, -1]))
+        engine.step(run - k)
+        k = run
+    mine = engine.history_array()
+    if mine.shape != rows.shape:
+        raise SessionError(
+            f"{src}: step {engine.step_count + 1} cannot be taken again (it would not be finite): the file is damaged"
+        )
+    # compare the bits, not the values (so -0.0 and 0.0 differ, as they would on screen)
+    same = mine.view(np.uint64) == rows.view(np.uint64)
+    same[0, -1] = True  # step 0 has no rate
+    if not same.all():
+        bad_step, bad_col = map(int, np.argwhere(~same)[0])
+        name = [*engine.network.params, engine.network.loss, "lr"][bad_col]
+        raise SessionError(
+            f"{src}: step {bad_step} does not follow from the steps before it ({name} differs): "
+            "the file is damaged or was edited"
+        )
