@@ -13,7 +13,7 @@ from textual.widgets import Footer
 
 from bptui.engine import Engine
 from bptui.numfmt import fmt
-from bptui.scenario import Scenario, floor_note, parse_learning_rate
+from bptui.scenario import Scenario, parse_learning_rate, standing_note
 from bptui.scenario_file import save as save_scenario
 from bptui.session import export_session
 from bptui.screens.help_screen import HelpScreen
@@ -121,7 +121,7 @@ class BptuiApp(App[None]):
 
     def show_note(self) -> None:
         """The standing note: what this scenario can and cannot reach."""
-        note = floor_note(self.engine.network)
+        note = standing_note(self.engine.network)
         self.say(note or "space steps · l sets the rate · u undoes · ? explains every factor")
 
     # -- actions --

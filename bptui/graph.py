@@ -122,7 +122,7 @@ OPS: dict[str, Op] = {
         # written so that nan stays nan instead of becoming 0
         local=lambda i, out, a: (f"[{a[0]} > 0]", f"(1.0 if {a[0]} > 0.0 else {a[0]} * 0.0)"),
         explain=lambda i, out, a: f"relu's slope: 1 where {a[0]} > 0, else 0 (relu′(0) is taken as 0)",
-        note="relu′(0) is taken as 0",
+        note="relu′(0) is taken as 0 here.",
     ),
     "linear": Op(
         "linear",
@@ -157,7 +157,8 @@ OPS: dict[str, Op] = {
     "bce": Op(
         "bce",
         2,
-        formula=lambda a: f"−[{a[1]}·ln {a[0]} + (1 − {a[1]})·ln(1 − {a[0]})]",
+        # short on screen; the help spells it out
+        formula=lambda a: f"bce({a[0]}, {a[1]})",
         # 0·ln 0 is taken as 0 (the limit), so a target of exactly 0 or 1 works
         forward=lambda a: (
             f"-(({a[1]} * {_safe_log(a[0])} if {a[1]} != 0.0 else 0.0)"
@@ -165,7 +166,7 @@ OPS: dict[str, Op] = {
         ),
         local=lambda i, out, a: (
             (
-                f"({a[0]} − {a[1]}) / ({a[0]}(1 − {a[0]}))",
+                f"({a[0]}−{a[1]})/({a[0]}(1−{a[0]}))",
                 f"(({a[0]} - {a[1]}) / ({a[0]} * (1.0 - {a[0]})) if 0.0 < {a[0]} < 1.0 else _nan)",
             )
             if i == 0
@@ -175,7 +176,8 @@ OPS: dict[str, Op] = {
             )
         ),
         explain=lambda i, out, a: (
-            f"grows without bound as {a[0]} nears the wrong edge; times σ's slope it leaves just {a[0]} − {a[1]}"
+            f"{out} = bce({a[0]}, {a[1]}) = −[{a[1]}·ln {a[0]} + (1 − {a[1]})·ln(1 − {a[0]})]; its slope grows "
+            f"without bound as {a[0]} nears the wrong edge, and times σ's slope leaves just {a[0]} − {a[1]}"
         ),
     ),
     "sum": Op(

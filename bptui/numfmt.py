@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 
 MINUS = "−"  # U+2212: a minus sign, not a hyphen
-DOT_COLUMN = 3  # values line up on their decimal point: sign and two digits before it
-WIDTH = 15  # an aligned value: −0.0001234568 shifted to its dot, or −1.234568e−308
+DOT_COLUMN = 2  # values line up on their decimal point: a sign and one digit before it
+WIDTH = 14  # the widest aligned value: −1.234568e−308
 
 
 def fmt(v: float, *, keep_zeros: bool = True) -> str:

@@ -118,6 +118,15 @@ def question_network(x: float, y: float) -> Network:
     return chain_network(2, "sigmoid", "se", False, x, y)
 
 
+def standing_note(network: Network) -> str | None:
+    """What the bottom line says while nothing else needs saying: why the loss
+    cannot reach 0, and any convention a factor uses (relu′(0))."""
+    notes = [floor_note(network)]
+    notes += sorted({OPS[n.op].note for n in network.nodes if n.kind == "op" and OPS[n.op].note})
+    notes = [n for n in notes if n]
+    return "  ".join(notes) or None
+
+
 def floor_note(network: Network) -> str | None:
     """Why J cannot reach 0, and the least it can approach, when that is > 0."""
     floor = network.floor

@@ -28,6 +28,9 @@ SCENES = {
     "help": ((80, 24), ["question_mark"], Scenario()),
     "rate-error": ((80, 24), ["l", "backspace", "a", "b", "c", "enter"], Scenario()),
     "large-40-steps": ((120, 36), ["space"] * 40, Scenario()),
+    "six-layers": ((80, 24), ["space"] * 3, Scenario(layers=6)),
+    "mazur": ((80, 24), ["space"], Scenario(preset="mazur")),
+    "mazur-large": ((120, 40), ["space"] * 20, Scenario(preset="mazur")),
 }
 
 

@@ -12,6 +12,7 @@ from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
+from textual.css.scalar import Scalar
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -151,6 +152,21 @@ class LabelledPane(ScrollableContainer):
     def set_rows(self, rows: list[tuple[Text, Text]]) -> None:
         self.query_one(".labels", LinePane).set_lines([label for label, _ in rows])
         self.query_one(".values", LinePane).set_lines([value for _, value in rows])
+        self._fit_labels()
+
+    def on_resize(self) -> None:
+        self._fit_labels()
+
+    def _fit_labels(self) -> None:
+        """When a pane is too narrow for both, crop the labels, never the
+        numbers: cap the label column at what the values leave."""
+        labels = self.query_one(".labels", LinePane)
+        values = self.query_one(".values", LinePane)
+        room = self.scrollable_content_region.width - max((t.cell_len for t in values._lines), default=0)
+        wanted = max((t.cell_len for t in labels._lines), default=0)
+        cap = None if room >= wanted or room <= 0 else room
+        if labels.styles.max_width != (None if cap is None else Scalar.from_number(cap)):
+            labels.styles.max_width = cap
 
     @property
     def plain_lines(self) -> list[str]:
