@@ -9,7 +9,8 @@ of each is reported, with ratios (goal ≤ 1.5×).
   factor computed, and (w1, w2, J, lr) recorded so the run can be undone;
 * engine step(10000): the engine's compiled loop (a jump);
 * engine step() × 10000: one call per step, as a keypress does, against a
-  hand-written one-step function called the same way.
+  hand-written one-step function called the same way;
+* Mazur's 2-2-2 preset: the engine's loop against the same math by hand.
 
     python benchmarks/engine_step.py [--steps 10000] [--rounds 7]
 """
@@ -82,6 +83,37 @@ def hand_single_steps(steps: int, x: float, y: float, w1: float, w2: float, lr: 
     return time.perf_counter() - t
 
 
+def mazur_hand_loop(steps: int, lr: float = 0.5) -> list:
+    """Mazur's 2-2-2 network, written out by hand: forward, both output deltas,
+    the two-path hidden deltas, all eight updates, a history row a step."""
+    exp = math.exp
+    i1, i2, b1, b2, t1, t2 = 0.05, 0.10, 0.35, 0.60, 0.01, 0.99
+    w1, w2, w3, w4, w5, w6, w7, w8 = 0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55
+    history: list[float] = []
+    record = history.extend
+    for _ in range(steps):
+        h1 = 1.0 / (1.0 + exp(-(w1 * i1 + w2 * i2 + b1)))
+        h2 = 1.0 / (1.0 + exp(-(w3 * i1 + w4 * i2 + b1)))
+        o1 = 1.0 / (1.0 + exp(-(w5 * h1 + w6 * h2 + b2)))
+        o2 = 1.0 / (1.0 + exp(-(w7 * h1 + w8 * h2 + b2)))
+        E = 0.5 * (o1 - t1) * (o1 - t1) + 0.5 * (o2 - t2) * (o2 - t2)
+        d1 = (o1 - t1) * o1 * (1.0 - o1)
+        d2 = (o2 - t2) * o2 * (1.0 - o2)
+        e1 = (d1 * w5 + d2 * w7) * h1 * (1.0 - h1)
+        e2 = (d1 * w6 + d2 * w8) * h2 * (1.0 - h2)
+        w1, w2, w3, w4 = w1 - lr * e1 * i1, w2 - lr * e1 * i2, w3 - lr * e2 * i1, w4 - lr * e2 * i2
+        w5, w6, w7, w8 = w5 - lr * d1 * h1, w6 - lr * d1 * h2, w7 - lr * d2 * h1, w8 - lr * d2 * h2
+        record((w1, w2, w3, w4, w5, w6, w7, w8, E, lr))
+    return history
+
+
+def engine_mazur_jump(steps: int) -> float:
+    e = make_engine(Scenario(preset="mazur"))
+    t = time.perf_counter()
+    e.step(steps)
+    return time.perf_counter() - t
+
+
 def engine_single_steps(steps: int) -> float:
     e = make_engine(Scenario())
     step = e.step
@@ -105,7 +137,7 @@ def main() -> None:
     a = ap.parse_args()
     s = Scenario()
     w1, w2 = s.initial_weights()
-    best = {"bare": math.inf, "same": math.inf, "hand1": math.inf, "step": math.inf, "jump": math.inf}
+    best = {k: math.inf for k in ("bare", "same", "hand1", "step", "jump", "mazur_hand", "mazur_jump")}
     for _ in range(a.rounds):
         t = time.perf_counter()
         hand_loop(a.steps, s.x, s.y, w1, w2, s.lr)
@@ -116,6 +148,10 @@ def main() -> None:
         best["hand1"] = min(best["hand1"], hand_single_steps(a.steps, s.x, s.y, w1, w2, s.lr))
         best["step"] = min(best["step"], engine_single_steps(a.steps))
         best["jump"] = min(best["jump"], engine_jump(a.steps))
+        t = time.perf_counter()
+        mazur_hand_loop(a.steps)
+        best["mazur_hand"] = min(best["mazur_hand"], time.perf_counter() - t)
+        best["mazur_jump"] = min(best["mazur_jump"], engine_mazur_jump(a.steps))
     us = {k: v / a.steps * 1e6 for k, v in best.items()}
     print(f"{a.steps:,} steps of the question's network, best of {a.rounds} rounds")
     print(f"hand loop, bare                    {us['bare']:6.2f} µs/step")
@@ -126,6 +162,11 @@ def main() -> None:
     )
     print(f"hand one-step function × {a.steps}    {us['hand1']:6.2f} µs/step")
     print(f"engine step() × {a.steps}             {us['step']:6.2f} µs/step  {us['step'] / us['hand1']:.2f}× the hand function")
+    print(f"Mazur 2-2-2, hand loop, same work  {us['mazur_hand']:6.2f} µs/step")
+    print(
+        f"Mazur 2-2-2, engine step({a.steps})  {us['mazur_jump']:6.2f} µs/step  "
+        f"{us['mazur_jump'] / us['mazur_hand']:.2f}× the hand loop"
+    )
 
 
 if __name__ == "__main__":
