@@ -25,6 +25,12 @@ from bptui.widgets.message_bar import MessageBar
 from bptui.widgets.status_pane import StatusPane
 
 NARROW = 78
+JUMP_LABEL = "jump how many steps:"
+MAX_JUMP = 10_000_000
+# play speeds, in steps a second; the screen redraws at most FRAME_RATE times a
+# second and takes the steps due since the last frame in one go
+SPEEDS = (1, 2, 5, 10, 20, 50, 100, 1_000, 10_000, 100_000)
+FRAME_RATE = 20
 RATE_LABEL = "learning rate:"
 EXPORT_LABEL = "export session to:"
 SAVE_LABEL = "save scenario to:"  # below this many columns the panes stack and scroll
@@ -46,6 +52,11 @@ class BptuiApp(App[None]):
         Binding("r", "reset", "Reset"),
         Binding("left_square_bracket", "choose(-1)", "Previous weight", show=False),
         Binding("right_square_bracket", "choose(1)", "Weight", key_display="[ ]"),
+        Binding("g", "toggle_check", "Check", show=False),
+        Binding("p", "play", "Play", show=False),
+        Binding("greater_than_sign", "speed(1)", "Faster", show=False),
+        Binding("less_than_sign", "speed(-1)", "Slower", show=False),
+        Binding("j", "jump", "Jump", show=False),
         Binding("e", "export", "Export"),
         Binding("s", "save_scenario", "Save", show=False),
         Binding("question_mark", "help", "Help"),
@@ -58,6 +69,9 @@ class BptuiApp(App[None]):
         self.scenario = scenario
         self._pending_path: Path | None = None
         self._sync_pending = False
+        self._speed = SPEEDS.index(10)
+        self.show_check = True  # finite-difference check beside each gradient
+        self._play_timer = None
 
     def compose(self) -> ComposeResult:
         net = self.engine.network
@@ -73,7 +87,7 @@ class BptuiApp(App[None]):
                 else:
                     # one chain at a time, the first parameter's (the longest)
                     yield GradientPane(net, net.params[0], choices=len(net.params), id="grad")
-                yield StatusPane(id="status")
+                yield StatusPane(net.loss, id="status")
         yield MessageBar(id="bar")
         yield Footer()
 
@@ -111,7 +125,7 @@ class BptuiApp(App[None]):
         e = self.engine
         self.query_one(ForwardPane).show(e)
         for pane in self.query(GradientPane):
-            pane.show(e)
+            pane.show(e, self.show_check)
         shown = [pane.param for pane in self.query(GradientPane)]
         self.query_one(StatusPane).show(e, shown)
         self.query_one(CostChart).show(e)
@@ -146,7 +160,80 @@ class BptuiApp(App[None]):
             self.show_note()
         self.sync()
 
+    def action_toggle_check(self) -> None:
+        self.show_check = not self.show_check
+        self.say(
+            "Finite-difference check shown: (J(w+h) − J(w−h)) / 2h beside each gradient."
+            if self.show_check
+            else "Finite-difference check hidden (g shows it)."
+        )
+        self.sync()
+
+    # -- play, pause, jump --
+
+    @property
+    def playing(self) -> bool:
+        return self._play_timer is not None
+
+    def action_play(self) -> None:
+        if self.playing:
+            self._stop_play()
+            self.say(f"Paused at step {self.engine.step_count}.")
+            return
+        if self.engine.divergence is not None:
+            self.say(self.engine.divergence.describe(), warning=True)
+            return
+        sps = SPEEDS[self._speed]
+        self._play_timer = self.set_interval(1 / min(sps, FRAME_RATE), self._play_tick)
+        self.say(f"Playing at {sps:,} steps a second: p pauses, > and < change the speed.")
+
+    def _stop_play(self) -> None:
+        if self._play_timer is not None:
+            self._play_timer.stop()
+            self._play_timer = None
+
+    def _play_tick(self) -> None:
+        # One timer tick takes every step due since the last, so a slow frame
+        # never leaves a queue of pending steps behind it.
+        sps = SPEEDS[self._speed]
+        self.engine.step(max(1, sps // FRAME_RATE))
+        if self.engine.divergence is not None:
+            self._stop_play()
+            self.say(self.engine.divergence.describe(), warning=True)
+        self.sync()
+
+    def action_speed(self, delta: int) -> None:
+        self._speed = min(max(self._speed + delta, 0), len(SPEEDS) - 1)
+        if self.playing:
+            self._stop_play()
+            self.action_play()
+        else:
+            self.say(f"Play speed {SPEEDS[self._speed]:,} steps a second (p plays).")
+
+    def action_jump(self) -> None:
+        self._stop_play()
+        self.bar.ask(JUMP_LABEL, "1000", "jump")
+
+    def _jump(self, answer: str) -> None:
+        try:
+            n = int(answer.strip().replace("_", "").replace(",", ""))
+        except ValueError:
+            self.bar.refuse(f"{answer.strip()!r} is not a whole number", JUMP_LABEL)
+            return
+        if not 1 <= n <= MAX_JUMP:
+            self.bar.refuse(f"Jump between 1 and {MAX_JUMP:,} steps", JUMP_LABEL)
+            return
+        self._close_prompt()
+        start = self.engine.step_count
+        taken = self.engine.step(n)
+        if self.engine.divergence is not None:
+            self.say(f"Jumped {taken:,} of {n:,} steps. " + self.engine.divergence.describe(), warning=True)
+        else:
+            self.say(f"Jumped {taken:,} steps: {start:,} → {self.engine.step_count:,}. u steps back one at a time.")
+        self.sync()
+
     def action_undo(self) -> None:
+        self._stop_play()
         if self.engine.undo() == 0:
             self.say("Nothing to undo: this is step 0.")
         else:
@@ -154,6 +241,7 @@ class BptuiApp(App[None]):
         self.sync()
 
     def action_reset(self) -> None:
+        self._stop_play()
         self.engine.reset()
         self.show_note()
         self.sync()
@@ -185,7 +273,9 @@ class BptuiApp(App[None]):
     def on_input_submitted(self, event: PromptInput.Submitted) -> None:
         bar = self.bar
         purpose, answer = bar.purpose, event.value
-        if purpose == "rate":
+        if purpose == "jump":
+            self._jump(answer)
+        elif purpose == "rate":
             try:
                 rate = parse_learning_rate(answer)
             except ValueError as e:
@@ -235,6 +325,8 @@ class BptuiApp(App[None]):
         self._close_prompt()
         if purpose == "rate":
             self.say(f"Learning rate unchanged: {fmt(self.engine.lr, keep_zeros=False)}.")
+        elif purpose == "jump":
+            self.say("No jump.")
         else:
             self.say("Nothing written.")
 

@@ -10,8 +10,8 @@ DOT_COLUMN = 2  # values line up on their decimal point: a sign and one digit be
 WIDTH = 14  # the widest aligned value: −1.234568e−308
 
 
-def fmt(v: float, *, keep_zeros: bool = True) -> str:
-    """7 significant digits (the brief asks for at least 6), in a bounded width.
+def fmt(v: float, *, keep_zeros: bool = True, digits: int = 7) -> str:
+    """`digits` significant digits (7: the brief asks for at least 6), in a bounded width.
 
     `g` keeps fixed notation from 1e-4 up to 1e7 and switches to scientific
     outside it, so very large and very small values keep their digits instead
@@ -23,12 +23,11 @@ def fmt(v: float, *, keep_zeros: bool = True) -> str:
         return "nan"
     if math.isinf(v):
         return "+inf" if v > 0 else f"{MINUS}inf"
-    s = f"{v:#.7g}" if keep_zeros else f"{v:.7g}"
+    s = f"{v:#.{digits}g}" if keep_zeros else f"{v:.{digits}g}"
     if "e" in s:
         mant, exp = s.split("e")
         s = f"{mant}e{int(exp)}"  # e+12 -> e12, e-05 -> e-5: shorter, still exact
     return s.replace("-", MINUS)
-
 
 
 def aligned(v: float) -> str:

@@ -65,9 +65,16 @@ def hand_state(x, y, w1, w2):
 
 
 def grad_values(pane: GradientPane) -> dict[str, float]:
+    """Each factor row's value by its symbol, the product under "=", and the
+    finite-difference row's estimate under "fd" (its error under "fd err")."""
     out = {}
     for line in pane.plain_lines:
         found = NUMBER.findall(line)
+        if line.startswith("  finite diff, err "):
+            err = line.split("err ")[1].split()[0]
+            out["fd err"] = number(err)
+            out["fd"] = number(found[-1])
+            continue
         if not found:
             continue
         key = "=" if line.startswith("=") else line[2:].split()[0]
@@ -84,9 +91,17 @@ def assert_screen_matches(app: BptuiApp, x: float, y: float, w1: float, w2: floa
         assert shown[k] == pytest.approx(v, rel=6e-7, abs=1e-300), k
     for p in ("w1", "w2"):
         shown = grad_values(app.query_one(f"#grad-{p}", GradientPane))
+        fd, err = shown.pop("fd"), shown.pop("fd err")
         assert shown.keys() == want[p].keys()
         for k, v in want[p].items():
             assert shown[k] == pytest.approx(v, rel=6e-7), (p, k)
+        # the check: a central difference of the hand-written loss, and a small error
+        h = (2.0**-52) ** (1 / 3) * max(1.0, abs(w1 if p == "w1" else w2))
+        def loss_at(d, p=p):
+            a, b = (w1 + d, w2) if p == "w1" else (w1, w2 + d)
+            return hand_state(x, y, a, b)["forward"]["J"]
+        assert fd == pytest.approx((loss_at(h) - loss_at(-h)) / (2 * h), rel=1e-6)
+        assert 0 <= err < 1e-6
 
 
 def message(app: BptuiApp) -> str:
@@ -140,10 +155,10 @@ async def test_step_key_takes_one_step(key):
         assert_screen_matches(app, 2.0, 4.0, w1, w2)
         lines = status(app)
         assert lines[0].startswith("step 1") and "lr 0.5" in lines[0]
-        assert lines[4] == "w2:  0.02075195 → 0.7406864"
-        assert lines[5].strip() == "(− 0.5 × −1.439869)"
-        assert lines[2] == "w1:  0.7713206 → 0.7765841"
-        assert lines[3].strip() == "(− 0.5 × −0.01052685)"
+        assert lines[3] == "w2:  0.02075195 → 0.7406864"
+        assert lines[4].strip() == "(− 0.5 × −1.439869)"
+        assert lines[1] == "w1:  0.7713206 → 0.7765841"
+        assert lines[2].strip() == "(− 0.5 × −0.01052685)"
 
 
 async def test_many_steps_keep_every_number_right():
@@ -218,7 +233,7 @@ async def test_plus_and_minus_double_and_halve():
         assert app.engine.lr == 0.25
         await pilot.press("space")
         await pilot.pause()
-        assert "(− 0.25 × " in status(app)[3]
+        assert "(− 0.25 × " in status(app)[2]
 
 
 async def test_doubling_past_the_largest_double_is_refused():
@@ -459,7 +474,9 @@ async def test_six_layer_chain_shows_one_chosen_chain_and_the_vanishing_gradient
         t = app.engine.trace
         shown = grad_values(pane)
         assert shown["="] == pytest.approx(t.grad("w1"), rel=6e-7)
-        assert len(pane.plain_lines) == 14  # 13 factors and their product
+        assert len(pane.plain_lines) == 15  # 13 factors, their product, the finite-difference check
+        # dJ/dw1 ≈ 2e−6 beside J ≈ 12: rounding limits the finite difference
+        assert shown["fd"] == pytest.approx(t.grad("w1"), rel=1e-3)
         text = " ".join(status(app))
         ratio = abs(t.grad("w6")) / abs(t.grad("w1"))
         assert "dJ/dw1 is" in text and "smaller than dJ/dw6" in text
@@ -487,9 +504,11 @@ async def test_mazur_shows_both_paths_and_their_sum():
         assert any(line.startswith("path 2 via E2, o2, zo2") for line in lines)
         products = [number(NUMBER.findall(line)[-1]) for line in lines if "product" in line]
         assert products == pytest.approx(t.path_products("w1"), rel=6e-7)
-        assert lines[-1].startswith("= dE/dw1") and "sum" in lines[-1]
-        assert number(NUMBER.findall(lines[-1])[-1]) == pytest.approx(t.grad("w1"), rel=6e-7)
-        assert number(NUMBER.findall(lines[-1])[-1]) == pytest.approx(0.000438568, abs=5e-10)
+        total = lines[-2]
+        assert total.startswith("= dE/dw1") and "sum" in total
+        assert number(NUMBER.findall(total)[-1]) == pytest.approx(t.grad("w1"), rel=6e-7)
+        assert number(NUMBER.findall(total)[-1]) == pytest.approx(0.000438568, abs=5e-10)
+        assert grad_values(pane)["fd"] == pytest.approx(t.grad("w1"), rel=1e-6)
         forward = pane_values(app.query_one(ForwardPane))
         assert forward["E"] == pytest.approx(0.298371109, abs=5e-8)
         for _ in range(4):
@@ -506,3 +525,75 @@ async def test_help_explains_this_networks_factors():
         text = app.screen.plain_text()
         assert "da1/dz1 = 1 − a1²" in text and "dz1/db1 = 1" in text
         assert "dJ/db1 = dJ/do · do/dz3 · dz3/da2 · da2/dz2 · dz2/da1 · da1/dz1 · dz1/db1" in text
+
+
+# --- gradient check, play, jump ----------------------------------------------------------
+
+
+async def test_g_toggles_the_finite_difference_check():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.query_one("#grad-w1", GradientPane)
+        assert "fd" in grad_values(pane)
+        params = app.engine.params
+        await pilot.press("g")
+        await pilot.pause()
+        assert "fd" not in grad_values(pane) and len(pane.plain_lines) == 6
+        await pilot.press("g")
+        await pilot.pause()
+        assert "fd" in grad_values(pane)
+        assert app.engine.params == params and app.engine.step_count == 0  # checking never steps
+
+
+async def test_play_pauses_and_changes_speed():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("greater_than_sign", "greater_than_sign")  # 10 -> 50 steps a second
+        await pilot.press("p")
+        await pilot.pause(0.5)
+        await pilot.press("p")
+        await pilot.pause()
+        n = app.engine.step_count
+        assert n >= 5 and not app.playing
+        assert "Paused at step" in message(app)
+        await pilot.pause(0.3)
+        assert app.engine.step_count == n  # paused means paused
+        await pilot.press("less_than_sign")
+        assert "20 steps a second" in message(app)
+
+
+async def test_play_stops_at_divergence():
+    app = app_for(y=1e150, lr=1e300)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        await pilot.pause(0.2)
+        assert not app.playing and "not taken" in message(app)
+
+
+async def test_jump_and_undo_back_through_it():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("j")
+        await pilot.pause()
+        bar = app.query_one(MessageBar)
+        bar.prompt.value = "10000"
+        await pilot.press("enter")
+        await pilot.pause()
+        e = app.engine
+        assert e.step_count == 10_000 and "Jumped 10,000 steps" in message(app)
+        at = e.params_at(9_999)
+        await pilot.press("u")
+        await pilot.pause()
+        assert e.step_count == 9_999 and e.params == at
+        assert pane_values(app.query_one(ForwardPane))["J"] == pytest.approx(e.loss, rel=6e-7)
+        for bad, reason in (("ten", "not a whole number"), ("0", "between 1 and"), ("99999999", "between 1 and")):
+            await pilot.press("j")
+            bar.prompt.value = bad
+            await pilot.press("enter")
+            await pilot.pause()
+            assert reason in str(bar.label.render())
+            await pilot.press("escape")
+            await pilot.pause()
+        assert e.step_count == 9_999

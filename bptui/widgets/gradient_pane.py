@@ -10,8 +10,9 @@ from __future__ import annotations
 from rich.text import Text
 
 from bptui.engine import Engine
+from bptui.gradcheck import check
 from bptui.graph import Network
-from bptui.numfmt import aligned
+from bptui.numfmt import aligned, fmt
 from bptui.widgets.line_pane import LabelledPane
 
 SHARED = "◆"
@@ -43,7 +44,7 @@ class GradientPane(LabelledPane):
         self.border_title = title
         self.scroll_home(animate=False)
 
-    def show(self, engine: Engine) -> None:
+    def show(self, engine: Engine, with_check: bool = True) -> None:
         net = self.network
         trace = engine.trace
         paths = net.paths[self.param]
@@ -71,4 +72,10 @@ class GradientPane(LabelledPane):
         head.append(f"d{net.loss}/d{self.param}".ljust(sym_w), "bold underline")
         head.append(f" = {label.ljust(formula_w)} ")
         rows.append((head, Text(aligned(trace.grad(self.param)).rstrip(), "bold underline")))
+        if with_check:
+            c = check(trace, self.param)
+            err = fmt(c.rel_error, keep_zeros=False, digits=1)
+            # a fixed width, so the value column stays put as the error changes
+            label = Text(f"  finite diff, err {err:<6} ", "italic")
+            rows.append((label, Text(aligned(c.estimate).rstrip(), "italic")))
         self.set_rows(rows)

@@ -12,7 +12,9 @@ from bptui.widgets.line_pane import LabelledPane
 
 
 class StatusPane(LabelledPane):
-    BORDER_TITLE = "Status"
+    def __init__(self, loss: str = "J", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = f"Status · last update w ← w − lr·d{loss}/dw"
 
     def show(self, engine: Engine, params: list[str]) -> None:
         """Step, rate, J, and the last update of `params` (those on screen)."""
@@ -27,20 +29,20 @@ class StatusPane(LabelledPane):
         head.append(f"   {net.loss} ", "italic")
         head.append(fmt(engine.loss), "bold")
         rows = [(Text("step".ljust(label_w), "italic"), head)]
-        updates = [u for u in engine.last_update() if u.name in params]
         if len(params) < len(net.params):
             note = vanishing_note(engine.trace) or f"all {len(net.params)} parameters\nupdate together"
             rows += [(pad, Text(line, "italic")) for line in note.split("\n")]
-        if not updates:
-            rows.append((pad, Text("no update yet: space steps", "italic")))
-            for p in (p for p in net.params if p in params):
+        updates = {u.name: u for u in engine.last_update()}
+        for p in net.params:
+            if p not in params:
+                continue
+            u = updates.get(p)
+            if u is None:
                 rows.append((Text(f"{p}:".ljust(label_w)), Text(fmt(engine.trace.values[p]))))
-                rows.append((pad, Text()))
-        else:
-            rows.append((pad, Text(f"last: w ← w − lr × d{net.loss}/dw", "italic")))
-            for u in updates:
-                value = Text(f"{fmt(u.old)} → ")
-                value.append(fmt(u.new), "bold")
-                rows.append((Text(f"{u.name}:".ljust(label_w), "bold"), value))
-                rows.append((pad, Text(f"({MINUS} {fmt(u.lr, keep_zeros=False)} × {fmt(u.grad)})")))
+                rows.append((pad, Text("(no update yet)", "italic")))
+                continue
+            value = Text(f"{fmt(u.old)} → ")
+            value.append(fmt(u.new), "bold")
+            rows.append((Text(f"{p}:".ljust(label_w), "bold"), value))
+            rows.append((pad, Text(f"({MINUS} {fmt(u.lr, keep_zeros=False)} × {fmt(u.grad)})")))
         self.set_rows(rows)
