@@ -10,6 +10,7 @@ from typing import NoReturn, Sequence
 
 from bptui import __version__
 from bptui.engine import Engine
+from bptui.rules import rules_for
 from bptui.networks import ACTIVATIONS, LOSSES, MAX_LAYERS
 from bptui.scenario import MAX_SEED, PRESETS, Scenario, parse_finite, parse_learning_rate
 from bptui.scenario_file import load
@@ -197,7 +198,8 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
 
 
 def make_engine(scenario: Scenario) -> Engine:
-    return Engine(scenario.network(), scenario.initial_params(), scenario.lr)
+    network = scenario.network()
+    return Engine(network, scenario.initial_params(), scenario.lr, rules_for(network))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

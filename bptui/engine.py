@@ -1,8 +1,8 @@
 """Gradient descent on a compiled network, with exact history for undo.
 
 History is kept compactly: one flat array of doubles, a row a step holding
-the weights, J and the learning rate that step used (8 bytes a number, so
-10^6 steps of the question's network take 32 MB). Undo and reset restore
+the weights, J, the learning rate and the update rule that step used (8 bytes
+a number, so 10^6 steps of the question's network take 40 MB). Undo and reset restore
 the stored weights and recompute the rest, so every number comes back bit for
 bit. This module never imports Textual.
 """
@@ -17,18 +17,21 @@ from typing import Sequence
 import numpy as np
 
 from bptui.graph import Network, Trace
+from bptui.rules import CORRECT, UpdateRule
 from bptui.numfmt import fmt
 
 
 @dataclass(frozen=True)
 class Update:
-    """One weight's change in one step: new = old − lr × grad."""
+    """One weight's change in one step: new = old − lr × amount, where the
+    amount is its gradient under the correct rule (`formula` says what it is)."""
 
     name: str
     old: float
     lr: float
-    grad: float
+    amount: float
     new: float
+    formula: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,13 @@ class Engine:
     # list holds FLUSH_ROWS rows. Long jumps run in chunks for the same reason.
     FLUSH_ROWS = 2048
 
-    def __init__(self, network: Network, params: Sequence[float], lr: float) -> None:
+    def __init__(
+        self,
+        network: Network,
+        params: Sequence[float],
+        lr: float,
+        rules: Sequence[UpdateRule] = (CORRECT,),
+    ) -> None:
         if len(params) != len(network.params):
             raise ValueError(f"expected {len(network.params)} weights, got {len(params)}")
         params = tuple(float(p) for p in params)
@@ -85,14 +94,24 @@ class Engine:
             raise ValueError(f"{network.loss} is not finite at the starting point ({trace.loss})")
         self.network = network
         self.n_params = len(params)
-        self._width = self.n_params + 2  # a history row: params..., J, lr
+        self._width = self.n_params + 3  # a history row: params..., J, lr, rule
         self.lr = float(lr)
         self.divergence: Divergence | None = None
-        # row k: the weights of step k, J at them, and the rate that produced
-        # them (nan for step 0)
-        self._history = array("d", (*params, trace.loss, math.nan))
+        # row k: the weights of step k, J at them, and the rate and the rule
+        # (its index in `rules`) that produced them (nan for step 0)
+        self._history = array("d", (*params, trace.loss, math.nan, math.nan))
         self._pending: list[float] = []
-        self._run = network.make_runner(self._pending.extend)
+        self.rules = tuple(rules)
+        if not self.rules or not self.rules[0].correct:
+            raise ValueError("the first rule must be the correct one")
+        self._runners = [
+            network.make_runner(
+                self._pending.extend, {p: r.amount_of(p, network) for p in network.params}, float(i)
+            )
+            for i, r in enumerate(self.rules)
+        ]
+        self.rule_index = 0
+        self._run = self._runners[0]
         self._count = 0
         self._state = network.state_of(trace)
         self._trace: Trace | None = trace
@@ -140,6 +159,24 @@ class Engine:
     def lr_at(self, step: int) -> float:
         return self._row(step)[self.n_params + 1]
 
+    def rule_at(self, step: int) -> UpdateRule | None:
+        """The rule that produced a step (None for step 0)."""
+        tag = self._row(step)[self.n_params + 2]
+        return None if math.isnan(tag) else self.rules[int(tag)]
+
+    @property
+    def rule(self) -> UpdateRule:
+        return self.rules[self.rule_index]
+
+    def set_rule(self, index: int) -> None:
+        """Choose the update rule for the steps to come (like a new rate, it
+        lifts a refused step)."""
+        if not 0 <= index < len(self.rules):
+            raise ValueError(f"no rule {index}: there are {len(self.rules)}")
+        self.rule_index = index
+        self._run = self._runners[index]
+        self.divergence = None
+
     def loss_slice(self, start: int, stop: int) -> np.ndarray:
         """J for steps start..stop-1, as a numpy array (a copy)."""
         self._flush()
@@ -151,6 +188,11 @@ class Engine:
         """Every recorded step as rows (params..., J, lr): a numpy copy."""
         self._flush()
         return np.frombuffer(self._history[:], dtype=np.float64).reshape(-1, self._width).copy()
+
+    @property
+    def columns(self) -> list[str]:
+        """What each column of history_array() holds."""
+        return [*self.network.params, self.network.loss, "lr", "rule"]
 
     def watch(self) -> HistoryWatcher:
         w = HistoryWatcher(self._count + 1)
@@ -168,11 +210,13 @@ class Engine:
         if k == 0:
             return []
         old = self.params_at(k - 1)
-        before = self.network.evaluate(old)
+        rule = self.rule_at(k)
+        amounts = rule.amounts_at(self.network.evaluate(old))
         lr = self.lr_at(k)
         return [
-            Update(name, o, lr, before.grad(name), new)
+            Update(name, o, lr, amounts[name], new, rule.formula_of(name, self.network.loss))
             for name, o, new in zip(self.network.params, old, self.params_at(k))
+            if name in amounts
         ]
 
     # -- actions --

@@ -435,29 +435,40 @@ class Network:
         src += ["    " + line for line in self._backward_lines()]
         src += [f"    return ({', '.join(slots)},)"]
 
-        # make_runner(record) -> run(state, lr, n): up to n steps from `state`
-        # (params, then op values). Each step is backward at the current
-        # weights, every weight updated from the same gradients, forward at
-        # the new weights, then record((params..., J, lr)). A step whose new
-        # weights or J are not finite is not recorded: run returns at once
-        # with (steps taken, None, the offending values), and the caller
-        # recomputes the last good state from its recorded weights.
-        state = [_v(p) for p in self.params] + [_v(n) for n in op_nodes]
-        # every gradient is computed before any weight moves, so the update
-        # can overwrite the weights in place
-        updates = [f"{_v(p)} = {_v(p)} - lr * {_g(p)}" for p in self.params]
+        self.source = "\n".join(src)
+        self._namespace = ns
+        self._inputs_signature = inputs
+        exec(compile(self.source, f"<bptui network {self.loss}>", "exec"), ns)
+        self._evaluate = ns["evaluate"]
+        self._op_nodes = op_nodes
+        self._runner_factories: dict[tuple, Callable] = {}
+
+    def _runner_source(self, amounts: dict[str, str | None]) -> str:
+        """make_runner(record, tag) -> run(state, lr, n): up to n steps from
+        `state` (params, then op values). Each step is backward at the current
+        weights, every weight updated from the same gradients (w − lr × its
+        amount, by default its gradient), forward at the new weights, then
+        record((params..., J, lr, tag)). A step whose new weights or J are not
+        finite is not recorded: run returns at once with (steps taken, None,
+        the offending values), and the caller recomputes the last good state
+        from its recorded weights."""
+        state = [_v(p) for p in self.params] + [_v(n) for n in self._op_nodes]
+        # every amount is computed before any weight moves, so the update can
+        # overwrite the weights in place
+        updates = [f"a_{p} = {amounts[p]}" for p in self.params if amounts[p] is not None]
+        updates += [f"{_v(p)} = {_v(p)} - lr * a_{p}" for p in self.params if amounts[p] is not None]
         # x * 0.0 is 0.0 for every finite x and nan for ±inf and nan, so one
         # comparison checks them all without any overflow of its own.
         checked = [_v(p) for p in self.params] + [_v(self.loss)]
         finite = " + ".join(f"{c} * 0.0" for c in checked)
-        row = [_v(p) for p in self.params] + [_v(self.loss), "lr"]
-        src += [
-            "def make_runner(record):",
-            f"    def run(state, lr, n, *, {inputs}):",
+        row = [_v(p) for p in self.params] + [_v(self.loss), "lr", "tag"]
+        src = [
+            "def make_runner(record, tag):",
+            f"    def run(state, lr, n, *, {self._inputs_signature}):",
             f"        {', '.join(state)}, = state",
             "        for i in range(n):",
         ]
-        body = self._backward_lines() + updates + self._forward_lines(ident)
+        body = self._backward_lines() + updates + self._forward_lines(_v)
         src += ["            " + line for line in body]
         src += [
             f"            if {finite} != 0.0:",
@@ -466,11 +477,7 @@ class Network:
             f"        return n, ({', '.join(state)},), None",
             "    return run",
         ]
-        self.source = "\n".join(src)
-        exec(compile(self.source, f"<bptui network {self.loss}>", "exec"), ns)
-        self._evaluate = ns["evaluate"]
-        self._make_runner = ns["make_runner"]
-        self._op_nodes = op_nodes
+        return "\n".join(src)
 
     # -- running --
 
@@ -485,11 +492,28 @@ class Network:
             adjoints[name] = out[nn + ne + i]
         return Trace(values, factors, adjoints, self)
 
-    def make_runner(self, record: Callable[[tuple[float, ...]], None]) -> Callable:
-        """A stepping function that passes each step's (params..., J, lr) to
-        `record`: run(state, lr, n) -> (taken, new state, None), or, when a
-        step would leave the finite numbers, (taken, None, bad values)."""
-        return self._make_runner(record)
+    def make_runner(
+        self,
+        record: Callable[[tuple[float, ...]], None],
+        amounts: dict[str, str | None] | None = None,
+        tag: float = 0.0,
+    ) -> Callable:
+        """A stepping function that passes each step's (params..., J, lr, tag)
+        to `record`: run(state, lr, n) -> (taken, new state, None), or, when a
+        step would leave the finite numbers, (taken, None, bad values).
+        `amounts` maps each parameter to what lr multiplies in its update (a
+        python expression in the compiled code's names, None: not updated);
+        by default its gradient."""
+        if amounts is None:
+            amounts = {p: _g(p) for p in self.params}
+        key = tuple(amounts[p] for p in self.params)
+        factory = self._runner_factories.get(key)
+        if factory is None:
+            ns = dict(self._namespace)
+            source = self._runner_source(amounts)
+            exec(compile(source, f"<bptui runner {self.loss}>", "exec"), ns)
+            factory = self._runner_factories[key] = ns["make_runner"]
+        return factory(record, tag)
 
     @property
     def loss_slot(self) -> int:

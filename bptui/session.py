@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bptui.engine import Engine
+from bptui.rules import rules_for
 from bptui.scenario import Scenario
 from bptui.scenario_file import ScenarioFileError, as_settings, check_settings, scenario_from_settings, write_atomically
 
@@ -30,16 +31,18 @@ class SessionError(ValueError):
 
 
 def session_text(engine: Engine, scenario: Scenario) -> str:
-    net = engine.network
     rows = engine.history_array()
-    history = [[*map(float, row[:-1]), None if k == 0 else float(row[-1])] for k, row in enumerate(rows)]
+    # step 0 has no rate and no rule: null
+    history = [[*map(float, row[:-2]), *((None, None) if k == 0 else (float(row[-2]), int(row[-1])))]
+               for k, row in enumerate(rows)]  # fmt: skip
     data = {
         "format": FORMAT,
         "version": VERSION,
         "scenario": as_settings(scenario),
         "lr": engine.lr,
+        "rule": engine.rule.name,
         "step": engine.step_count,
-        "columns": [*net.params, net.loss, "lr"],
+        "columns": engine.columns,
         "history": history,
     }
     return json.dumps(data, allow_nan=False) + "\n"
@@ -70,12 +73,12 @@ def load_session(path: str | os.PathLike) -> tuple[Scenario, Engine]:
             raise SessionError(f"{src}: damaged: key {key!r} is missing")
     try:
         scenario = scenario_from_settings(check_settings(data["scenario"], f"{src}: scenario"), f"{src}: scenario")
-        engine = Engine(scenario.network(), scenario.initial_params(), scenario.lr)
+        network = scenario.network()
+        engine = Engine(network, scenario.initial_params(), scenario.lr, rules_for(network))
     except (ScenarioFileError, ValueError) as e:
         raise SessionError(str(e)) from None
-    net = engine.network
-    width = len(net.params) + 2
-    if data["columns"] != [*net.params, net.loss, "lr"]:
+    width = len(engine.columns)
+    if data["columns"] != engine.columns:
         raise SessionError(f"{src}: damaged: its columns {data['columns']!r} do not fit the scenario's network")
     history = data["history"]
     step = data["step"]
@@ -92,24 +95,31 @@ def load_session(path: str | os.PathLike) -> tuple[Scenario, Engine]:
     lr = data["lr"]
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
         raise SessionError(f"{src}: damaged: \"lr\" must be a positive number")
+    names = [r.name for r in engine.rules]
+    if data.get("rule", "correct") not in names:
+        raise SessionError(f"{src}: damaged: no update rule {data.get('rule')!r} for this network")
     replay(engine, rows, src)
     engine.set_lr(float(lr))
+    engine.set_rule(names.index(data.get("rule", "correct")))
     return scenario, engine
 
 
 def replay(engine: Engine, rows: np.ndarray, src: str) -> None:
-    """Recompute every step with its recorded rate; each recorded number must
-    come out bit for bit."""
-    lrs = rows[1:, -1]
+    """Recompute every step with its recorded rate and rule; each recorded
+    number must come out bit for bit."""
+    lrs, tags = rows[1:, -2], rows[1:, -1]
     if not (np.all(np.isfinite(lrs)) and np.all(lrs > 0)):
         raise SessionError(f"{src}: damaged: a recorded learning rate is not a positive number")
+    if not np.all(np.isin(tags, np.arange(len(engine.rules)))):
+        raise SessionError(f"{src}: damaged: a recorded update rule is not one of this network's")
     k = 1
     while k < len(rows):
-        # a run of steps at one rate goes through the engine in one call
+        # a run of steps at one rate and rule goes through the engine in one call
         run = k
-        while run < len(rows) and rows[run, -1] == rows[k, -1]:
+        while run < len(rows) and rows[run, -2] == rows[k, -2] and rows[run, -1] == rows[k, -1]:
             run += 1
-        engine.set_lr(float(rows[k, -1]))
+        engine.set_lr(float(rows[k, -2]))
+        engine.set_rule(int(rows[k, -1]))
         engine.step(run - k)
         k = run
     mine = engine.history_array()
@@ -119,10 +129,10 @@ def replay(engine: Engine, rows: np.ndarray, src: str) -> None:
         )
     # compare the bits, not the values (so -0.0 and 0.0 differ, as they would on screen)
     same = mine.view(np.uint64) == rows.view(np.uint64)
-    same[0, -1] = True  # step 0 has no rate
+    same[0, -2:] = True  # step 0 has no rate and no rule
     if not same.all():
         bad_step, bad_col = map(int, np.argwhere(~same)[0])
-        name = [*engine.network.params, engine.network.loss, "lr"][bad_col]
+        name = engine.columns[bad_col]
         raise SessionError(
             f"{src}: step {bad_step} does not follow from the steps before it ({name} differs): "
             "the file is damaged or was edited"

@@ -164,18 +164,18 @@ def test_last_update_reports_old_rate_gradient_new():
     assert (u1.name, u2.name) == ("w1", "w2")
     assert u2.lr == 0.25
     for u in (u1, u2):
-        assert u.new == u.old - u.lr * u.grad
+        assert u.new == u.old - u.lr * u.amount
     e.undo()
     u1, u2 = e.last_update()
     assert u2.lr == 0.5 and close12(u2.new, AFTER_ONE_STEP["w2"])
-    assert close12(u2.grad, GRADS["w2"])
+    assert close12(u2.amount, GRADS["w2"])
 
 
 def test_history_is_compact():
     e = make()
     e.step(100_000)
-    # two weights, J and the rate: 32 bytes a step, so 10^6 steps ≈ 32 MB
-    assert e.history_bytes == 32 * 100_001
+    # two weights, J, the rate and the rule: 40 bytes a step, so 10^6 steps ≈ 40 MB
+    assert e.history_bytes == 40 * 100_001
 
 
 # --- numerics -------------------------------------------------------------------
@@ -256,3 +256,59 @@ def test_bad_construction_is_refused():
         Engine(question_network(2.0, 1e200), (0.1, 0.2), 0.5)
     with pytest.raises(ValueError, match="learning rate"):
         Engine(net, (0.1, 0.2), 0.5).set_lr(math.nan)
+
+
+# --- the question's mistakes --------------------------------------------------------
+
+
+def test_the_questions_rule_moves_w2_the_wrong_way():
+    e = make()
+    e.set_rule(1)
+    assert e.rule.name == "question"
+    (w1, w2), J = e.params, e.loss
+    t = e.trace
+    e.step()
+    # the question's own line: w2 -= 0.5 * 2 * J * h * sigmoid_derivative(o), by hand
+    h, o = t.values["h"], t.values["o"]
+    assert e.params[1] == w2 - 0.5 * 2.0 * J * h * (o * (1.0 - o))
+    assert e.params[1] == pytest.approx(-2.4959, abs=5e-5)
+    assert e.params[0] == w1  # w1 never moves
+    assert e.loss > J  # and J rises
+    (u,) = e.last_update()
+    assert u.name == "w2" and u.formula == "2·J·h·o(1−o)" and u.new == u.old - u.lr * u.amount
+
+
+def test_the_answers_slip_moves_w1_by_w2s_gradient():
+    e = make()
+    e.set_rule(2)
+    g2 = e.trace.grad("w2")
+    w1, w2 = e.params
+    e.step()
+    assert e.params == (w1 - 0.5 * g2, w2 - 0.5 * g2)
+    assert e.params[0] == pytest.approx(1.4913, abs=5e-5)
+    u1, u2 = e.last_update()
+    assert u1.formula == u2.formula == "dJ/dw2" and u1.amount == g2
+
+
+def test_rules_are_recorded_per_step_and_undo_is_exact():
+    e = make()
+    e.step(3)
+    e.set_rule(1)
+    e.step(2)
+    e.set_rule(0)
+    e.step()
+    assert [e.rule_at(k) and e.rule_at(k).name for k in range(7)] == [
+        None, "correct", "correct", "correct", "question", "question", "correct"
+    ]  # fmt: skip
+    e.undo(3)
+    f = make()
+    f.step(3)
+    assert e.params == f.params
+
+
+def test_other_networks_have_only_the_correct_rule():
+    from bptui.cli import make_engine
+
+    assert [r.name for r in make_engine(Scenario(layers=3)).rules] == ["correct"]
+    assert [r.name for r in make_engine(Scenario()).rules] == ["correct", "question", "answer"]
+    assert [r.name for r in make_engine(Scenario(y=0.5, x=-1)).rules] == ["correct", "question", "answer"]

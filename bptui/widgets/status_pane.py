@@ -39,10 +39,15 @@ class StatusPane(LabelledPane):
             u = updates.get(p)
             if u is None:
                 rows.append((Text(f"{p}:".ljust(label_w)), Text(fmt(engine.trace.values[p]))))
-                rows.append((pad, Text("(no update yet)", "italic")))
+                why = "no update yet" if engine.step_count == 0 else "not moved by this rule"
+                rows.append((pad, Text(f"({why})", "italic")))
                 continue
             value = Text(f"{fmt(u.old)} → ")
             value.append(fmt(u.new), "bold")
             rows.append((Text(f"{p}:".ljust(label_w), "bold"), value))
-            rows.append((pad, Text(f"({MINUS} {fmt(u.lr, keep_zeros=False)} × {fmt(u.grad)})")))
+            lr = fmt(u.lr, keep_zeros=False)
+            if u.formula == f"d{net.loss}/d{p}":
+                rows.append((pad, Text(f"({MINUS} {lr} × {fmt(u.amount)})")))
+            else:  # a mistaken rule: say what stood in for the gradient
+                rows.append((pad, Text(f"({MINUS} {lr} × {u.formula}={fmt(u.amount)})", "bold")))
         self.set_rows(rows)
