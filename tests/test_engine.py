@@ -12,8 +12,9 @@ from tests.reference import AFTER_ONE_STEP, FACTORS, GRADS, START, close12
 
 
 def make(**kw) -> Engine:
-    s = Scenario(**kw)
-    return Engine(s.network(), s.initial_params(), s.lr)
+    from bptui.cli import make_engine
+
+    return make_engine(Scenario(**kw))
 
 
 # --- independent computations (hand algebra, not the engine) -------------------
