@@ -12,6 +12,7 @@ from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import Footer
 
 from bptui.engine import Engine
+from bptui.series import CorrectRun
 from bptui.numfmt import fmt
 from bptui.scenario import Scenario, parse_learning_rate, standing_note
 from bptui.scenario_file import save as save_scenario
@@ -53,6 +54,7 @@ class BptuiApp(App[None]):
         Binding("left_square_bracket", "choose(-1)", "Previous weight", show=False),
         Binding("right_square_bracket", "choose(1)", "Weight", key_display="[ ]"),
         Binding("g", "toggle_check", "Check", show=False),
+        Binding("m", "next_rule", "Mistakes", show=False),
         Binding("p", "play", "Play", show=False),
         Binding("greater_than_sign", "speed(1)", "Faster", show=False),
         Binding("less_than_sign", "speed(-1)", "Slower", show=False),
@@ -71,6 +73,7 @@ class BptuiApp(App[None]):
         self._sync_pending = False
         self._speed = SPEEDS.index(10)
         self.show_check = True  # finite-difference check beside each gradient
+        self._correct_run: CorrectRun | None = None  # the comparison beside a mistaken rule
         self._play_timer = None
 
     def compose(self) -> ComposeResult:
@@ -128,13 +131,22 @@ class BptuiApp(App[None]):
             pane.show(e, self.show_check)
         shown = [pane.param for pane in self.query(GradientPane)]
         self.query_one(StatusPane).show(e, shown)
-        self.query_one(CostChart).show(e)
+        if e.rule.correct:
+            self.query_one(CostChart).show(e)
+        else:
+            if self._correct_run is None:
+                self._correct_run = CorrectRun(e)
+            self.query_one(CostChart).show(e, self._correct_run, (e.rule.title, "correct"))
 
     def say(self, text: str, *, warning: bool = False) -> None:
         self.query_one(MessageBar).message.say(text, warning=warning)
 
     def show_note(self) -> None:
         """The standing note: what this scenario can and cannot reach."""
+        rule = self.engine.rule
+        if not rule.correct:
+            self.say(f"{rule.title}: {rule.wrong}. m: next", warning=True)
+            return
         note = standing_note(self.engine.network)
         self.say(note or "space steps · l sets the rate · u undoes · ? explains every factor")
 
@@ -156,6 +168,19 @@ class BptuiApp(App[None]):
             return
         if e.step() == 0:
             self.say(e.divergence.describe(), warning=True)
+        else:
+            self.show_note()
+        self.sync()
+
+    def action_next_rule(self) -> None:
+        """Cycle the update rule: correct → the question's → the answer's slip."""
+        e = self.engine
+        if len(e.rules) == 1:
+            self.say("The question's mistakes (m) belong to the question's network: x → σ → σ → (o − y)².")
+            return
+        e.set_rule((e.rule_index + 1) % len(e.rules))
+        if e.rule.correct:
+            self.say("Correct rule again: w ← w − lr·dJ/dw for every weight. m: the question's rule")
         else:
             self.show_note()
         self.sync()

@@ -62,18 +62,20 @@ def _name(word: str, network: Network) -> str:
     return word
 
 
-CORRECT = UpdateRule("correct", "correct: w ← w − lr·dJ/dw, every weight")
+CORRECT = UpdateRule("correct", "correct rule")
 QUESTION = UpdateRule(
     "question",
-    "the question's rule",
-    wrong="w2 −= lr·2·J·h·o(1 − o) puts J where dJ/do = 2(o − y) belongs, and w1 never moves",
+    "question's rule",
+    # the question's line: w2 -= 0.5 * 2 * cost_function_output * h * sigmoid_derivative(o)
+    wrong="J used where 2(o − y) belongs; w1 never moves",
     amounts={"w2": "2.0 * J * h * (o * (1.0 - o))"},
     formulas={"w2": "2·J·h·o(1−o)"},
 )
 ANSWER = UpdateRule(
     "answer",
-    "the answer's slip",
-    wrong="W1 -= learning_rate*dW2: w1 moves by w2's gradient instead of its own",
+    "answer's slip",
+    # the answer's last line: W1 -= learning_rate*dW2
+    wrong="w1 moves by dJ/dw2, not by its own dJ/dw1",
     amounts={"w2": "g_w2", "w1": "g_w2"},
     formulas={"w2": "dJ/dw2", "w1": "dJ/dw2"},
 )

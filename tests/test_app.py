@@ -597,3 +597,51 @@ async def test_jump_and_undo_back_through_it():
             await pilot.press("escape")
             await pilot.pause()
         assert e.step_count == 9_999
+
+
+# --- the question's mistakes ------------------------------------------------------------
+
+
+async def test_m_cycles_the_mistakes_and_the_chart_compares_with_the_correct_run():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        await pilot.pause()
+        assert app.engine.rule.name == "question"
+        assert message(app).startswith("! question's rule: J used where 2(o − y) belongs; w1 never moves")
+        for _ in range(5):
+            await pilot.press("space")
+        await pilot.pause()
+        chart = app.query_one(CostChart)
+        assert "⣿ question's rule • correct" in str(chart.border_title)
+        xs, ys = chart.compare_points
+        correct = make_engine(Scenario())
+        correct.step(5)
+        assert xs == list(range(6)) and ys == [correct.loss_at(k) for k in range(6)]
+        assert chart.points[1] == [app.engine.loss_at(k) for k in range(6)]
+        assert app.engine.loss > correct.loss  # the mistake costs
+        await pilot.press("r", "space")
+        await pilot.pause()
+        forward = pane_values(app.query_one(ForwardPane))
+        assert forward["w2"] == pytest.approx(-2.4959, abs=5e-5)
+        assert forward["w1"] == pytest.approx(Scenario().initial_params()[0], rel=6e-7)
+        lines = status(app)
+        assert "(not moved by this rule)" in lines[2]
+        assert "2·J·h·o(1−o)=" in lines[4]
+        await pilot.press("m", "r", "space")  # the answer's slip
+        await pilot.pause()
+        assert app.engine.rule.name == "answer"
+        assert pane_values(app.query_one(ForwardPane))["w1"] == pytest.approx(1.4913, abs=5e-5)
+        assert "dJ/dw2=−1.439869" in status(app)[2]
+        await pilot.press("m")
+        await pilot.pause()
+        assert app.engine.rule.name == "correct" and chart.compare_points is None
+        assert "J by step" in str(chart.border_title)
+
+
+async def test_the_mistakes_belong_to_the_questions_network():
+    app = app_for(layers=3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        await pilot.pause()
+        assert app.engine.rule.name == "correct" and "belong to the question's network" in message(app)

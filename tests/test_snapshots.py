@@ -35,3 +35,7 @@ def test_six_layer_chain(snap_compare):
 def test_mazur_preset(snap_compare):
     a = app(preset="mazur")
     assert snap_compare(a, press=["space"], terminal_size=(80, 24))
+
+
+def test_mistakes_comparison(snap_compare):
+    assert snap_compare(app(), press=["m"] + ["space"] * 6, terminal_size=(80, 24))

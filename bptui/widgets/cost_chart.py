@@ -15,8 +15,8 @@ import math
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
-from bptui.decimate import MinMaxDecimator
-from bptui.engine import Engine, HistoryWatcher
+from bptui.engine import Engine
+from bptui.series import CorrectRun, LossSeries
 from bptui.numfmt import fmt
 from bptui.widgets.line_pane import DiffLines
 
@@ -56,12 +56,13 @@ class CostChart(DiffLines, PlotextPlot):
         super().__init__(id=id)
         # the least the loss can approach (drawn as a ── line and kept in view)
         self.floor = floor
-        self.border_title = f"{loss} by step"
+        self._loss = loss
+        self._title = f"{loss} by step"
         if floor is not None:
-            self.border_title += f"  (── floor {fmt(floor, keep_zeros=False)})"
-        self._engine: Engine | None = None
-        self._watcher: HistoryWatcher | None = None
-        self._decimator = MinMaxDecimator(2)
+            self._title += f"  (── floor {fmt(floor, keep_zeros=False)})"
+        self.border_title = self._title
+        self._series: LossSeries | None = None
+        self._compare: LossSeries | None = None  # the correct run, beside a mistaken rule
         self.xmax: float = 10.0
         self.ylim: tuple[float, float] | None = None
         self.rescales = 0  # how many times the axes moved (tests read it)
@@ -69,41 +70,53 @@ class CostChart(DiffLines, PlotextPlot):
 
     # -- data --
 
-    def show(self, engine: Engine) -> None:
-        if engine is not self._engine:
-            self._engine = engine
-            self._watcher = engine.watch()
-            self._resize_decimator()
+    def show(self, engine: Engine, compare: CorrectRun | None = None, labels: tuple[str, str] = ("", "")) -> None:
+        """Draw engine's J; with `compare`, the correct run too, as a second
+        series (labels name the two in the title)."""
+        if self._series is None or self._series.engine is not engine:
+            self._series = LossSeries(engine, self._buckets())
         else:
-            length = engine.step_count + 1
-            low = self._watcher.take(length)
-            if low < self._decimator.n:
-                self._decimator.truncate(low, engine.loss_slice)
-            if self._decimator.n < length:
-                self._decimator.extend(engine.loss_slice(self._decimator.n, length))
+            self._series.sync()
+        if compare is None:
+            self._compare = None
+        else:
+            compare.sync()
+            if self._compare is None or self._compare.engine is not compare.shadow:
+                self._compare = LossSeries(compare.shadow, self._buckets())
+            else:
+                self._compare.sync()
+        title = self._title
+        if compare is not None:
+            title = f"{self._loss}: ⣿ {labels[0]} • {labels[1]}"
+        if self.border_title != title:
+            self.border_title = title
         self._rebuild()
 
-    def _resize_decimator(self) -> None:
-        columns = max(2, self.size.width - Y_LABEL_WIDTH)
-        self._decimator = MinMaxDecimator(max(2, columns // 2))
-        if self._engine is not None:
-            length = self._engine.step_count + 1
-            self._watcher.take(length)
-            self._decimator.extend(self._engine.loss_slice(0, length))
+    def _buckets(self) -> int:
+        # two points a bucket: about one point a column
+        return max(2, (self.size.width - Y_LABEL_WIDTH) // 2)
+
+    def _all_series(self) -> list[LossSeries]:
+        return [s for s in (self._series, self._compare) if s is not None]
 
     @property
     def points(self) -> tuple[list[int], list[float]]:
-        return self._decimator.points()
+        return self._series.decimator.points()
+
+    @property
+    def compare_points(self) -> tuple[list[int], list[float]] | None:
+        return None if self._compare is None else self._compare.decimator.points()
 
     # -- axes --
 
     def _update_axes(self) -> None:
-        n = self._decimator.n - 1
+        n = max(s.decimator.n for s in self._all_series()) - 1
         needed = nice_ceil(max(n, 10))
         if n > self.xmax or needed * 5 <= self.xmax:
             self.xmax = needed
             self.rescales += 1
-        lo, hi = self._decimator.value_range()
+        ranges = [s.decimator.value_range() for s in self._all_series()]
+        lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
         if self.floor is not None:
             lo, hi = min(lo, self.floor), max(hi, self.floor)
         if self.ylim is not None:
@@ -132,7 +145,7 @@ class CostChart(DiffLines, PlotextPlot):
 
     def _rebuild(self) -> None:
         width, height = self.size
-        if self._engine is None or not width:
+        if self._series is None or not width:
             return
         if width < MIN_WIDTH or height < MIN_HEIGHT:
             lines = [Text("(enlarge the window", "italic"), Text(" to see the chart)", "italic")]
@@ -147,7 +160,10 @@ class CostChart(DiffLines, PlotextPlot):
         plt.plotsize(width, height)
         plt._set_size(width, height)
         plt.theme(self._get_plotext_theme_name(self.app.theme))
-        xs, ys = self._decimator.points()
+        if self._compare is not None:
+            xs, ys = self._compare.decimator.points()
+            plt.plot(xs, ys, marker="•")
+        xs, ys = self._series.decimator.points()
         plt.plot(xs, ys, marker="braille")
         if self.floor is not None:
             plt.hline(self.floor)
@@ -169,7 +185,8 @@ class CostChart(DiffLines, PlotextPlot):
 
     def on_resize(self) -> None:
         self.forget_lines()
-        self._resize_decimator()
+        for series in self._all_series():
+            series.resize(self._buckets())
         self._rebuild()
 
     def _register_theme(self, app_theme_name: str) -> None:
