@@ -12,6 +12,7 @@ from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import Footer
 
 from bptui.engine import Engine
+from bptui.walk import Operation, operations, view
 from bptui.series import CorrectRun
 from bptui.numfmt import fmt
 from bptui.scenario import Scenario, parse_learning_rate, standing_note
@@ -55,11 +56,13 @@ class BptuiApp(App[None]):
         Binding("right_square_bracket", "choose(1)", "Weight", key_display="[ ]"),
         Binding("g", "toggle_check", "Check", show=False),
         Binding("m", "next_rule", "Mistakes", show=False),
+        Binding("full_stop", "walk(1)", "Walk", key_display=". ,"),
+        Binding("comma", "walk(-1)", "Walk back", show=False),
         Binding("p", "play", "Play", show=False),
         Binding("greater_than_sign", "speed(1)", "Faster", show=False),
         Binding("less_than_sign", "speed(-1)", "Slower", show=False),
         Binding("j", "jump", "Jump", show=False),
-        Binding("e", "export", "Export"),
+        Binding("e", "export", "Export", show=False),
         Binding("s", "save_scenario", "Save", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -74,6 +77,9 @@ class BptuiApp(App[None]):
         self._speed = SPEEDS.index(10)
         self.show_check = True  # finite-difference check beside each gradient
         self._correct_run: CorrectRun | None = None  # the comparison beside a mistaken rule
+        # walk mode: the operations of the step being walked, and how many are done
+        self._walk: list[Operation] | None = None
+        self._walk_pos = 0
         self._play_timer = None
 
     def compose(self) -> ComposeResult:
@@ -126,11 +132,12 @@ class BptuiApp(App[None]):
     def _sync_now(self) -> None:
         self._sync_pending = False
         e = self.engine
-        self.query_one(ForwardPane).show(e)
+        walk = view(self._walk, self._walk_pos) if self._walk else None
+        self.query_one(ForwardPane).show(e, walk)
         for pane in self.query(GradientPane):
-            pane.show(e, self.show_check)
+            pane.show(e, self.show_check, walk)
         shown = [pane.param for pane in self.query(GradientPane)]
-        self.query_one(StatusPane).show(e, shown)
+        self.query_one(StatusPane).show(e, shown, walk)
         if e.rule.correct:
             self.query_one(CostChart).show(e)
         else:
@@ -161,7 +168,54 @@ class BptuiApp(App[None]):
             return not self.one_pane_per_param
         return True
 
+    # -- walk mode --
+
+    @property
+    def walking(self) -> bool:
+        return self._walk is not None
+
+    def action_walk(self, delta: int) -> None:
+        """. does the next operation of the step, , takes one back."""
+        self._stop_play()
+        e = self.engine
+        if self._walk is None:
+            if delta < 0:
+                self.say("Not walking: . starts a walk through the next step, one operation at a time.")
+                return
+            if e.divergence is not None:
+                self.say(e.divergence.describe(), warning=True)
+                return
+            self._walk, self._walk_pos = operations(e), 0
+        self._walk_pos += delta
+        if self._walk_pos <= 0:
+            self._end_walk()
+            self.say("Walk closed: every value of this step shown again. . walks again.")
+        elif self._walk_pos >= len(self._walk):
+            last = self._walk[-1]
+            self._end_walk()
+            # the step is complete: take it, exactly as space would
+            if e.step() == 0:
+                self.say(e.divergence.describe(), warning=True)
+            else:
+                self.query_one(MessageBar).message.explain(
+                    (last.lines[0], f"step {e.step_count} complete: the same numbers space gives. . walks on")
+                )
+        else:
+            self.query_one(MessageBar).message.explain(self._walk[self._walk_pos - 1].lines)
+        self.sync()
+
+    def _end_walk(self) -> None:
+        self._walk, self._walk_pos = None, 0
+
+    def _leave_walk(self) -> None:
+        """Any other action ends a walk first (its numbers belong to this step)."""
+        if self._walk is not None:
+            self._end_walk()
+            self.sync()
+
     def action_step(self) -> None:
+        # space in mid-walk completes the step
+        self._leave_walk()
         e = self.engine
         if e.divergence is not None:
             self.say(e.divergence.describe(), warning=True)
@@ -173,6 +227,7 @@ class BptuiApp(App[None]):
         self.sync()
 
     def action_next_rule(self) -> None:
+        self._leave_walk()
         """Cycle the update rule: correct → the question's → the answer's slip."""
         e = self.engine
         if len(e.rules) == 1:
@@ -201,6 +256,7 @@ class BptuiApp(App[None]):
         return self._play_timer is not None
 
     def action_play(self) -> None:
+        self._leave_walk()
         if self.playing:
             self._stop_play()
             self.say(f"Paused at step {self.engine.step_count}.")
@@ -236,6 +292,7 @@ class BptuiApp(App[None]):
             self.say(f"Play speed {SPEEDS[self._speed]:,} steps a second (p plays).")
 
     def action_jump(self) -> None:
+        self._leave_walk()
         self._stop_play()
         self.bar.ask(JUMP_LABEL, "1000", "jump")
 
@@ -258,6 +315,7 @@ class BptuiApp(App[None]):
         self.sync()
 
     def action_undo(self) -> None:
+        self._leave_walk()
         self._stop_play()
         if self.engine.undo() == 0:
             self.say("Nothing to undo: this is step 0.")
@@ -266,12 +324,14 @@ class BptuiApp(App[None]):
         self.sync()
 
     def action_reset(self) -> None:
+        self._leave_walk()
         self._stop_play()
         self.engine.reset()
         self.show_note()
         self.sync()
 
     def action_scale_rate(self, factor: float) -> None:
+        self._leave_walk()
         try:
             new = self.engine.scale_lr(factor)
         except ValueError as e:
@@ -283,6 +343,7 @@ class BptuiApp(App[None]):
     # -- questions asked in the message bar --
 
     def action_edit_rate(self) -> None:
+        self._leave_walk()
         self.bar.ask(RATE_LABEL, repr(self.engine.lr), "rate")
 
     def action_export(self) -> None:

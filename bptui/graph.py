@@ -40,6 +40,7 @@ class Op:
     formula: Callable[[Sequence[str]], str]
     forward: Callable[[Sequence[str]], str]
     local: Callable[[int, str, Sequence[str]], tuple[str, str]]
+    rule: str = ""  # the forward rule in words, for walk mode
     # local factor i in words: explain(i, out, args)
     explain: Callable[[int, str, Sequence[str]], str] = lambda i, out, a: ""
     # the open interval an activation's output lies in, where it is bounded
@@ -95,6 +96,7 @@ OPS: dict[str, Op] = {
         forward=_lin_forward,
         local=_lin_local,
         explain=_lin_explain,
+        rule="a weighted sum: each input times its weight (plus a bias)",
     ),
     "sigmoid": Op(
         "sigmoid",
@@ -103,6 +105,7 @@ OPS: dict[str, Op] = {
         forward=lambda a: _stable_sigmoid(a[0]),
         local=lambda i, out, a: (f"{out}(1 − {out})", f"{out} * (1.0 - {out})"),
         explain=lambda i, out, a: f"σ's slope σ(z)(1 − σ(z)), at most ¼; near 0 when {out} is close to 0 or 1",
+        rule="σ(z) = 1/(1 + e^(−z)) squashes any z into (0, 1)",
         out_range=(0.0, 1.0),
     ),
     "tanh": Op(
@@ -112,6 +115,7 @@ OPS: dict[str, Op] = {
         forward=lambda a: f"_tanh({a[0]})",
         local=lambda i, out, a: (f"1 − {out}²", f"1.0 - {out} * {out}"),
         explain=lambda i, out, a: f"tanh's slope 1 − tanh(z)², at most 1; near 0 when {out} is close to ±1",
+        rule="tanh squashes any z into (−1, 1)",
         out_range=(-1.0, 1.0),
     ),
     "relu": Op(
@@ -122,6 +126,7 @@ OPS: dict[str, Op] = {
         # written so that nan stays nan instead of becoming 0
         local=lambda i, out, a: (f"[{a[0]} > 0]", f"(1.0 if {a[0]} > 0.0 else {a[0]} * 0.0)"),
         explain=lambda i, out, a: f"relu's slope: 1 where {a[0]} > 0, else 0 (relu′(0) is taken as 0)",
+        rule="relu(z) = max(z, 0)",
         note="relu′(0) is taken as 0 here.",
     ),
     "linear": Op(
@@ -131,6 +136,7 @@ OPS: dict[str, Op] = {
         forward=lambda a: a[0],
         local=lambda i, out, a: ("1", "1.0"),
         explain=lambda i, out, a: "a linear unit passes the gradient through unchanged",
+        rule="a linear unit passes z through unchanged",
     ),
     "se": Op(
         "se",
@@ -143,6 +149,7 @@ OPS: dict[str, Op] = {
             else (f"−2({a[0]} − {a[1]})", f"-2.0 * ({a[0]} - {a[1]})")
         ),
         explain=lambda i, out, a: "how fast the squared error grows as the output rises: twice the error",
+        rule="the squared error: the cost to make small",
     ),
     "half_se": Op(
         "half_se",
@@ -153,6 +160,7 @@ OPS: dict[str, Op] = {
             (f"{a[0]} − {a[1]}", f"{a[0]} - {a[1]}") if i == 0 else (f"−({a[0]} − {a[1]})", f"{a[1]} - {a[0]}")
         ),
         explain=lambda i, out, a: "the error itself: the ½ cancels the 2 of the square",
+        rule="half the squared error: the ½ makes its slope the error itself",
     ),
     "bce": Op(
         "bce",
@@ -187,6 +195,7 @@ OPS: dict[str, Op] = {
         forward=lambda a: " + ".join(a),
         local=lambda i, out, a: ("1", "1.0"),
         explain=lambda i, out, a: f"{out} is a total: each part counts with factor 1",
+        rule="the total error: the sum of its parts",
     ),
 }
 

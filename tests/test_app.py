@@ -15,6 +15,7 @@ from bptui.widgets.forward_pane import ForwardPane
 from bptui.widgets.gradient_pane import GradientPane
 from bptui.widgets.message_bar import MessageBar
 from bptui.widgets.status_pane import StatusPane
+from bptui.walk import operations
 from tests.reference import AFTER_ONE_STEP, GRADS, START
 
 NUMBER = re.compile(r"[−-]?\d+\.\d+(?:e[−-]?\d+)?")
@@ -645,3 +646,90 @@ async def test_the_mistakes_belong_to_the_questions_network():
         await pilot.press("m")
         await pilot.pause()
         assert app.engine.rule.name == "correct" and "belong to the question's network" in message(app)
+
+
+# --- walk mode ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"preset": "mazur"}, {"layers": 6, "biases": (0.1,) * 6, "activation": "tanh", "y": 0.3}, {"loss": "bce", "y": 0.2}],
+)
+async def test_walking_through_a_step_equals_a_step_bit_for_bit(kw):
+    walked, stepped = app_for(**kw), make_engine(Scenario(**kw))
+    stepped.step(2)
+    async with walked.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        ops = len(operations(walked.engine))
+        for _ in range(ops):
+            await pilot.press("full_stop")
+        await pilot.pause()
+        assert not walked.walking
+        assert walked.engine.step_count == 2
+        assert walked.engine.params == stepped.params
+        assert walked.engine.history_array().tobytes() == stepped.history_array().tobytes()
+        assert "complete" in message(walked)
+
+
+async def test_walk_shows_pending_values_and_explains_each_operation():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("full_stop")
+        await pilot.pause()
+        forward = app.query_one(ForwardPane).plain_lines
+        assert forward[2].endswith("1.542641 ◀")  # z1, the first operation, marked
+        assert all(line.rstrip().endswith("·") for line in forward[3:] if line.split()[0] in ("h", "z2", "o", "J"))
+        assert message(app) == "z1 = w1·x = 0.7713206·2 = 1.542641 forward 1 of 5: a weighted sum: each input times its weight (plus a bias)"
+        w1_pane = app.query_one("#grad-w1", GradientPane)
+        assert all("·" in line for line in w1_pane.plain_lines)  # nothing computed backwards yet
+        for _ in range(4 + 4):  # the rest of the forward pass, then down to dz2/dh
+            await pilot.press("full_stop")
+        await pilot.pause()
+        # the example, with the screen's 7 digits
+        assert "dJ/dh = dJ/dz2 × dz2/dh = (−1.747735) × 0.02075195 = −0.03626891" in message(app)
+        lines = w1_pane.plain_lines
+        assert lines[2].endswith("0.02075195 ◀") and "·" in lines[3]
+        w2_pane = app.query_one("#grad-w2", GradientPane)
+        assert grad_values(w2_pane)["="] == pytest.approx(GRADS["w2"], rel=6e-7)  # dJ/dw2 is done
+        await pilot.press("comma")
+        await pilot.pause()
+        assert "dJ/dw2 = dJ/dz2 × dz2/dw2 = (−1.747735) × 0.8238484 = −1.439869" in message(app)
+        assert grad_values_line(app.query_one("#grad-w1", GradientPane), "=").rstrip().endswith("·")
+        await pilot.press("space")  # completes the step
+        await pilot.pause()
+        assert not app.walking and app.engine.step_count == 1
+        assert app.engine.params[1] == pytest.approx(AFTER_ONE_STEP["w2"], rel=1e-12)
+
+
+def grad_values_line(pane, start: str) -> str:
+    return next(line for line in pane.plain_lines if line.startswith(start))
+
+
+async def test_walk_back_to_the_start_closes_it_and_other_keys_end_it():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("full_stop", "full_stop", "comma", "comma")
+        await pilot.pause()
+        assert not app.walking and "Walk closed" in message(app)
+        assert "·" not in "".join(app.query_one(ForwardPane).query_one(".values").plain_lines)
+        await pilot.press("full_stop", "u")
+        await pilot.pause()
+        assert not app.walking and app.engine.step_count == 0
+        await pilot.press("comma")
+        assert "Not walking" in message(app)
+
+
+async def test_walk_updates_under_a_mistaken_rule():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        n = len(operations(app.engine))
+        for _ in range(n - 1):
+            await pilot.press("full_stop")
+        await pilot.pause()
+        assert "(not moved)" in status(app)[1] and status(app)[3].endswith("→ ·")
+        await pilot.press("full_stop")  # the last operation completes the step
+        await pilot.pause()
+        assert message(app).startswith("w2 ← w2 − lr × 2·J·h·o(1−o) = 0.02075195 − 0.5 × ")
+        assert "step 1 complete" in message(app)
+        assert app.engine.params[1] == pytest.approx(-2.4959, abs=5e-5)

@@ -39,3 +39,8 @@ def test_mazur_preset(snap_compare):
 
 def test_mistakes_comparison(snap_compare):
     assert snap_compare(app(), press=["m"] + ["space"] * 6, terminal_size=(80, 24))
+
+
+def test_walk_mid_backward(snap_compare):
+    # the forward pass (5), then dJ/do, do/dz2, dz2/dw2, dz2/dh: on dJ/dh
+    assert snap_compare(app(), press=["full_stop"] * 9, terminal_size=(80, 24))

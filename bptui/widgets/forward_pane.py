@@ -6,13 +6,16 @@ from rich.text import Text
 
 from bptui.engine import Engine
 from bptui.numfmt import aligned
-from bptui.widgets.line_pane import LabelledPane
+from bptui.walk import WalkView
+from bptui.widgets.line_pane import LabelledPane, mark_current, pending
 
 
 class ForwardPane(LabelledPane):
     BORDER_TITLE = "Forward pass"
 
-    def show(self, engine: Engine) -> None:
+    def show(self, engine: Engine, walk: WalkView | None = None) -> None:
+        """Every node's value; in a walk, · for nodes not computed yet and the
+        current one marked."""
         net = engine.network
         values = engine.trace.values
         labels = {n.name: n.role if n.kind != "op" else n.formula() for n in net.nodes}
@@ -23,5 +26,12 @@ class ForwardPane(LabelledPane):
             label = Text(f"{node.name.ljust(name_w)} = ")
             label.append(labels[node.name].ljust(label_w), "italic" if node.kind != "op" else "")
             label.append(" ")
-            rows.append((label, Text(aligned(values[node.name]).rstrip(), "bold")))
+            if walk is not None and node.kind == "op" and node.name not in walk.values:
+                rows.append((label, pending()))
+                continue
+            value = Text(aligned(values[node.name]).rstrip(), "bold")
+            cur = walk.current if walk else None
+            if cur is not None and cur.kind == "forward" and cur.name == node.name:
+                label, value = mark_current(label, value)
+            rows.append((label, value))
         self.set_rows(rows)

@@ -13,7 +13,8 @@ from bptui.engine import Engine
 from bptui.gradcheck import check
 from bptui.graph import Network
 from bptui.numfmt import aligned, fmt
-from bptui.widgets.line_pane import LabelledPane
+from bptui.walk import WalkView
+from bptui.widgets.line_pane import LabelledPane, mark_current, pending
 
 SHARED = "◆"
 
@@ -44,9 +45,17 @@ class GradientPane(LabelledPane):
         self.border_title = title
         self.scroll_home(animate=False)
 
-    def show(self, engine: Engine, with_check: bool = True) -> None:
+    def show(self, engine: Engine, with_check: bool = True, walk: WalkView | None = None) -> None:
+        """The chain of factors and its product; in a walk, · for what is not
+        computed yet and the current factor marked."""
         net = self.network
         trace = engine.trace
+        cur = walk.current if walk else None
+
+        def known(e) -> bool:
+            return walk is None or e.key in walk.factors
+
+        done = walk is None or self.param in walk.adjoints
         paths = net.paths[self.param]
         edges = [e for path in paths for e in path]
         sym_w = max(len(e.symbol) for e in edges)
@@ -61,21 +70,28 @@ class GradientPane(LabelledPane):
             for e in path:
                 mark = SHARED if len(net.edge_users[e.key]) > 1 else " "
                 label = Text(f"{mark} {e.symbol.ljust(sym_w)} = {e.formula.ljust(formula_w)} ")
-                rows.append((label, Text(aligned(trace.factors[e.key]).rstrip(), "bold")))
+                value = Text(aligned(trace.factors[e.key]).rstrip(), "bold") if known(e) else pending()
+                if cur is not None and cur.kind == "backward" and cur.edge.key == e.key:
+                    label, value = mark_current(label, value)
+                rows.append((label, value))
         if len(paths) > 1:
-            for i, p in enumerate(trace.path_products(self.param)):
-                rows.append((Text(f"  path {i + 1} product".ljust(sym_w + formula_w + 6)), Text(aligned(p).rstrip(), "bold")))
+            for i, (path, p) in enumerate(zip(paths, trace.path_products(self.param))):
+                value = Text(aligned(p).rstrip(), "bold") if all(map(known, path)) else pending()
+                rows.append((Text(f"  path {i + 1} product".ljust(sym_w + formula_w + 6)), value))
             label = "sum"
         else:
             label = "product"
         head = Text("= ")
         head.append(f"d{net.loss}/d{self.param}".ljust(sym_w), "bold underline")
         head.append(f" = {label.ljust(formula_w)} ")
-        rows.append((head, Text(aligned(trace.grad(self.param)).rstrip(), "bold underline")))
+        value = Text(aligned(trace.grad(self.param)).rstrip(), "bold underline") if done else pending()
+        if cur is not None and cur.kind == "backward" and cur.completes == self.param:
+            head, value = mark_current(head, value)
+        rows.append((head, value))
         if with_check:
             c = check(trace, self.param)
-            err = fmt(c.rel_error, keep_zeros=False, digits=1)
+            err = fmt(c.rel_error, keep_zeros=False, digits=1) if done else "·"
             # a fixed width, so the value column stays put as the error changes
             label = Text(f"  finite diff, err {err:<6} ", "italic")
-            rows.append((label, Text(aligned(c.estimate).rstrip(), "italic")))
+            rows.append((label, Text(aligned(c.estimate).rstrip(), "italic") if done else pending()))
         self.set_rows(rows)

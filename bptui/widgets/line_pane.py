@@ -77,6 +77,25 @@ class DiffLines:
         return strip
 
 
+PENDING = "·"  # a value this walk has not computed yet
+CURRENT = " ◀"  # marks the operation a walk is on (with reverse video)
+
+
+def pending() -> Text:
+    """The placeholder for a value not computed yet, where its digits would start."""
+    return Text(" " + PENDING, "dim")
+
+
+def mark_current(label: Text, value: Text) -> tuple[Text, Text]:
+    """The row of the current walk operation: reversed, and pointed at, so it
+    reads without color."""
+    label, value = label.copy(), value.copy()
+    label.stylize("reverse")
+    value.stylize("reverse")
+    value.append(CURRENT, "bold")
+    return label, value
+
+
 def changed_runs(a: str, b: str, gap: int = 3) -> list[tuple[int, int]]:
     """Column ranges [start, end) where a and b differ; runs closer than `gap`
     equal characters are joined (each repainted range costs a cursor move)."""

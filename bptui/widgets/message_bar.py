@@ -20,6 +20,12 @@ class MessageLine(LinePane):
         self.set_class(warning, "-warning")
         self.set_lines([Text(("! " if warning else "") + text, "bold" if warning else "")])
 
+    def explain(self, lines: tuple[str, ...]) -> None:
+        """A walk's explanation: the operation, then its rule or its chain step."""
+        self.set_class(False, "-warning")
+        texts = [Text(lines[0], "bold")] + [Text(line, "italic") for line in lines[1:]]
+        self.set_lines(texts)
+
 
 class MessageBar(Horizontal):
     """Shows a message, or asks a question; `purpose` says which question."""

@@ -8,7 +8,8 @@ from rich.text import Text
 from bptui.engine import Engine
 from bptui.networks import vanishing_note
 from bptui.numfmt import MINUS, fmt
-from bptui.widgets.line_pane import LabelledPane
+from bptui.walk import WalkView
+from bptui.widgets.line_pane import PENDING, LabelledPane, mark_current
 
 
 class StatusPane(LabelledPane):
@@ -16,8 +17,9 @@ class StatusPane(LabelledPane):
         super().__init__(id=id)
         self.border_title = f"Status · last update w ← w − lr·d{loss}/dw"
 
-    def show(self, engine: Engine, params: list[str]) -> None:
-        """Step, rate, J, and the last update of `params` (those on screen)."""
+    def show(self, engine: Engine, params: list[str], walk: WalkView | None = None) -> None:
+        """Step, rate, J, and the last update of `params` (those on screen);
+        in a walk, the update being built, · for weights not updated yet."""
         net = engine.network
         name_w = max(len(p) for p in net.params)
         label_w = max(name_w + 2, len("step "))
@@ -32,6 +34,11 @@ class StatusPane(LabelledPane):
         if len(params) < len(net.params):
             note = vanishing_note(engine.trace) or f"all {len(net.params)} parameters\nupdate together"
             rows += [(pad, Text(line, "italic")) for line in note.split("\n")]
+        if walk is not None:
+            rows[0][1].append("  (walking)", "italic")
+            self._walk_rows(engine, params, walk, rows, label_w, pad)
+            self.set_rows(rows)
+            return
         updates = {u.name: u for u in engine.last_update()}
         for p in net.params:
             if p not in params:
@@ -51,3 +58,25 @@ class StatusPane(LabelledPane):
             else:  # a mistaken rule: say what stood in for the gradient
                 rows.append((pad, Text(f"({MINUS} {lr} × {u.formula}={fmt(u.amount)})", "bold")))
         self.set_rows(rows)
+
+    def _walk_rows(self, engine: Engine, params: list[str], walk: WalkView, rows, label_w: int, pad: Text) -> None:
+        net = engine.network
+        rule = engine.rule
+        moving = rule.amounts_at(engine.trace)
+        cur = walk.current
+        for p in net.params:
+            if p not in params:
+                continue
+            label = Text(f"{p}:".ljust(label_w), "bold")
+            value = Text(f"{fmt(engine.trace.values[p])} → ")
+            if p not in moving:
+                value.append("(not moved)", "italic")
+            elif p in walk.updates:
+                value.append(fmt(walk.updates[p]), "bold")
+            else:
+                value.append(PENDING, "dim")
+            if cur is not None and cur.kind == "update" and cur.name == p:
+                label, value = mark_current(label, value)
+            rows.append((label, value))
+            what = rule.formula_of(p, net.loss) or ""
+            rows.append((pad, Text(f"({MINUS} lr × {what})" if what else "", "italic")))

@@ -1,0 +1,133 @@
+"""Walk mode: one step taken apart into single operations.
+
+The order: every forward node; then every edge from the loss down (its local
+factor, and upstream × local = the new upstream, summed where paths meet);
+then every parameter's update. Each operation carries its explanation (the
+rule, the formula with the numbers put in, the result) and what it makes
+visible. All numbers come from the engine's trace of the current state, and
+the updates are computed exactly as the engine's step computes them, so the
+walk ends on the state that one step gives, bit for bit.
+This module never imports Textual."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bptui.engine import Engine
+from bptui.graph import OPS, Edge, Network
+from bptui.numfmt import fmt
+
+
+@dataclass(frozen=True)
+class Operation:
+    kind: str  # "forward", "backward" or "update"
+    name: str  # forward: the node; backward: the edge's input; update: the parameter
+    lines: tuple[str, ...]  # the explanation, one or two lines
+    edge: Edge | None = None
+    completes: str | None = None  # backward: the node whose dJ/dn is now complete
+    new_value: float | None = None  # update: the parameter's new value
+
+
+@dataclass
+class WalkView:
+    """What a walk has computed so far: the panes show these, and · for the rest."""
+
+    values: set[str] = field(default_factory=set)
+    factors: set[tuple[str, str]] = field(default_factory=set)
+    adjoints: set[str] = field(default_factory=set)  # complete ones
+    updates: dict[str, float] = field(default_factory=dict)
+    current: Operation | None = None
+
+
+def _n(v: float) -> str:
+    s = fmt(v, keep_zeros=False)
+    return f"({s})" if s.startswith("−") else s
+
+
+def substitute(formula: str, values: dict[str, float]) -> str:
+    """The formula with each node name replaced by its value: o(1 − o) becomes
+    0.504274·(1 − 0.504274); a product w1·x becomes 0.7713206·2."""
+    names = sorted(values, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w/])(" + "|".join(map(re.escape, names)) + r")(?![\w/])")
+    out = pattern.sub(lambda m: _n(values[m.group(1)]) + "\0", formula)
+    return out.replace("\0(", "·(").replace("\0", "")
+
+
+def operations(engine: Engine) -> list[Operation]:
+    net: Network = engine.network
+    t = engine.trace
+    v = t.values
+    ops: list[Operation] = []
+    forward = [n for n in net.nodes if n.kind == "op"]
+    for i, node in enumerate(forward, 1):
+        formula = node.formula()
+        line = f"{node.name} = {formula} = {substitute(formula, v)} = {fmt(v[node.name], keep_zeros=False)}"
+        rule = OPS[node.op].rule
+        if node.op == "bce":
+            rule = OPS["bce"].explain(0, node.name, node.args).split(";")[0]
+        ops.append(Operation("forward", node.name, (line, f"forward {i} of {len(forward)}: {rule}")))
+
+    incoming: dict[str, list[Edge]] = {}
+    for e in net.edges:
+        incoming.setdefault(e.inp, []).append(e)
+    loss = net.loss
+    done: dict[str, list[tuple[str, float]]] = {}  # node -> (via, term) so far
+    for e in net.edges:
+        factor = t.factors[e.key]
+        value = fmt(factor, keep_zeros=False)
+        local = f"{e.symbol} = {e.formula} = "
+        shown = substitute(e.formula, v)
+        if shown not in (value, _n(factor)):
+            local += f"{shown} = "
+        local += value
+        # upstream × local = new upstream; at the top the upstream is dJ/dJ = 1
+        # (the compiled pass skips that × 1, so the term is the factor itself)
+        up = 1.0 if e.out == loss else t.adjoints[e.out]
+        term = factor if e.out == loss else up * factor  # exactly as the compiled pass forms it
+        product = f"d{loss}/d{e.out} × {e.symbol} = {_n(up)} × {_n(factor)}"
+        parts = done.setdefault(e.inp, [])
+        parts.append((e.out, term))
+        complete = len(parts) == len(incoming[e.inp])
+        if len(parts) == 1:
+            chain = f"d{loss}/d{e.inp} = {product} = {fmt(term, keep_zeros=False)}"
+            if not complete:
+                chain += f"  (path 1 of {len(incoming[e.inp])} into {e.inp})"
+        else:
+            # paths meet here: show the sum being formed
+            earlier = " + ".join(f"{_n(p)} (via {via})" for via, p in parts[:-1])
+            total = t.adjoints[e.inp] if complete else sum(p for _, p in parts)
+            chain = f"d{loss}/d{e.inp} = {earlier} + {_n(up)} × {_n(factor)} (via {e.out}) = {fmt(total, keep_zeros=False)}"
+        ops.append(Operation("backward", e.inp, (local, chain), e, e.inp if complete else None))
+
+    rule = engine.rule
+    amounts = rule.amounts_at(t)
+    for p in net.params:
+        if p not in amounts:
+            continue
+        old, a, lr = v[p], amounts[p], engine.lr
+        new = old - lr * a  # as the compiled step computes it
+        what = rule.formula_of(p, loss)
+        line = (
+            f"{p} ← {p} − lr × {what} = {_n(old)} − {fmt(lr, keep_zeros=False)} × {_n(a)} = "
+            f"{fmt(new, keep_zeros=False)}"
+        )
+        second = "every gradient was taken before any weight moves" if rule.correct else f"{rule.title}: {rule.wrong}"
+        ops.append(Operation("update", p, (line, second), new_value=new))
+    return ops
+
+
+def view(ops: list[Operation], position: int) -> WalkView:
+    """What is visible after the first `position` operations."""
+    w = WalkView()
+    for op in ops[:position]:
+        if op.kind == "forward":
+            w.values.add(op.name)
+        elif op.kind == "backward":
+            w.factors.add(op.edge.key)
+            if op.completes:
+                w.adjoints.add(op.completes)
+        else:
+            w.updates[op.name] = op.new_value
+    w.current = ops[position - 1] if position > 0 else None
+    return w
