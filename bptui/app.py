@@ -373,13 +373,19 @@ class BptuiApp(App[None]):
             self.say(f"Learning rate {fmt(rate, keep_zeros=False)}.")
             self.sync()
         elif purpose in ("export", "save"):
-            path = Path(answer.strip()).expanduser()
             label = EXPORT_LABEL if purpose == "export" else SAVE_LABEL
             if not answer.strip():
                 bar.refuse("Type a file name", label)
-            elif path.is_dir():
+                return
+            path = Path(answer.strip()).expanduser()
+            try:
+                is_dir, exists = path.is_dir(), path.exists()
+            except (OSError, ValueError) as e:  # a name too long, a folder we may not read
+                bar.refuse(f"Not written: {getattr(e, 'strerror', None) or e}", label)
+                return
+            if is_dir:
                 bar.refuse(f"{path} is a folder", label)
-            elif path.exists():
+            elif exists:
                 self._pending_path = path
                 bar.ask(f"{path} exists. Overwrite it? (y/n)", "", f"overwrite-{purpose}")
             else:
@@ -389,7 +395,7 @@ class BptuiApp(App[None]):
                 self._write(purpose.removeprefix("overwrite-"), self._pending_path, overwrite=True)
             else:
                 self._close_prompt()
-                self.say(f"Not written: {self._pending_path} is unchanged.")
+                self.say(f"Not written: {self._pending_path.name} is unchanged.")
 
     def _write(self, what: str, path: Path, *, overwrite: bool) -> None:
         try:
@@ -399,8 +405,9 @@ class BptuiApp(App[None]):
             else:
                 save_scenario(path, replace(self.scenario, lr=self.engine.lr), overwrite=overwrite)
                 done = f"Saved the scenario (starting point, current rate) to {path}."
-        except (OSError, FileExistsError) as e:
-            self.bar.refuse(f"Not written: {e.strerror or e}", EXPORT_LABEL if what == "export" else SAVE_LABEL)
+        except (OSError, ValueError) as e:
+            reason = getattr(e, "strerror", None) or e
+            self.bar.refuse(f"Not written: {reason}", EXPORT_LABEL if what == "export" else SAVE_LABEL)
             self.bar.purpose = what
             return
         self._close_prompt()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Label
 
 from bptui.widgets.line_pane import LinePane
@@ -14,28 +14,48 @@ from bptui.widgets.prompt_input import PromptInput
 
 
 class MessageLine(LinePane):
-    """The text of the bar; a warning starts with "!" so it reads without color."""
+    """The text of the bar; a warning starts with "!" so it reads without color.
+    A message longer than the line wraps onto a second line (never more)."""
 
     def say(self, text: str, *, warning: bool = False) -> None:
         self.set_class(warning, "-warning")
-        self.set_lines([Text(("! " if warning else "") + text, "bold" if warning else "")])
+        self._text = Text(("! " if warning else "") + text, "bold" if warning else "")
+        self._wrap()
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        if getattr(self, "_text", None) is not None:
+            self._wrap()
+
+    def _wrap(self) -> None:
+        width = self.size.width or (self.app.size.width - 2)
+        lines = list(self._text.wrap(self.app.console, max(1, width)))
+        if len(lines) > 2:  # keep two lines, and say that more was cut
+            lines = lines[:2]
+            lines[1].truncate(max(1, width - 1))
+            lines[1].append("…")
+        self.set_lines([line.copy() for line in lines])
 
     def explain(self, lines: tuple[str, ...]) -> None:
         """A walk's explanation: the operation, then its rule or its chain step."""
         self.set_class(False, "-warning")
+        self._text = None
         texts = [Text(lines[0], "bold")] + [Text(line, "italic") for line in lines[1:]]
         self.set_lines(texts)
 
 
-class MessageBar(Horizontal):
-    """Shows a message, or asks a question; `purpose` says which question."""
+class MessageBar(Vertical):
+    """Shows a message, or asks a question; `purpose` says which question.
+    A refused answer's reason shows on the line above the question, so the
+    input keeps its width."""
 
     purpose: str | None = None
 
     def compose(self) -> ComposeResult:
         yield MessageLine(id="message")
-        yield Label("", id="prompt-label")
-        yield PromptInput(id="prompt")
+        with Horizontal(id="prompt-row"):
+            yield Label("", id="prompt-label")
+            yield PromptInput(id="prompt")
 
     @property
     def message(self) -> MessageLine:
@@ -53,6 +73,7 @@ class MessageBar(Horizontal):
         self.purpose = purpose
         self.remove_class("-error")
         self.add_class("-editing")
+        self.reason = ""
         self.label.update(label)
         box = self.prompt
         box.value = value
@@ -62,7 +83,9 @@ class MessageBar(Horizontal):
     def refuse(self, reason: str, label: str) -> None:
         """Keep the question open, saying why the answer was not taken."""
         self.add_class("-error")
-        self.label.update(f"{reason}. {label}")
+        self.reason = reason
+        self.message.say(f"{reason}.", warning=True)
+        self.label.update(label)
 
     def close(self) -> None:
         self.purpose = None
