@@ -115,6 +115,7 @@ class BptuiApp(App[None]):
 
     def on_resize(self, event) -> None:
         self._apply_width(event.size.width)
+        self.sync()  # panes that wrap their rows lay them out again
 
     def _apply_width(self, width: int) -> None:
         self.screen.set_class(width < NARROW, "-narrow")

@@ -10,6 +10,7 @@ bit. This module never imports Textual.
 from __future__ import annotations
 
 import math
+import sys
 from array import array
 from dataclasses import dataclass
 from typing import Sequence
@@ -283,12 +284,12 @@ class Engine:
         new = self.lr * factor
         if math.isinf(new):
             raise ValueError(f"{fmt(self.lr, keep_zeros=False)} × {factor:g} overflows")
-        if new == 0.0:
-            raise ValueError(f"{fmt(self.lr, keep_zeros=False)} × {factor:g} underflows to 0")
+        if new < sys.float_info.min:
+            raise ValueError(f"{fmt(self.lr, keep_zeros=False)} × {factor:g} is below the smallest normal double")
         self.set_lr(new)
         return new
 
 
 def check_learning_rate(lr: float) -> None:
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"the learning rate must be a positive finite number, not {lr!r}")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr >= sys.float_info.min):
+        raise ValueError(f"the learning rate must be a positive finite number of at least 2.2e-308, not {lr!r}")

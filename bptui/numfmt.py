@@ -23,6 +23,8 @@ def fmt(v: float, *, keep_zeros: bool = True, digits: int = 7) -> str:
         return "nan"
     if math.isinf(v):
         return "+inf" if v > 0 else f"{MINUS}inf"
+    if v == 0.0:
+        v = 0.0  # −0.0 reads as 0: the sign of a zero would only mislead here
     s = f"{v:#.{digits}g}" if keep_zeros else f"{v:.{digits}g}"
     if "e" in s:
         mant, exp = s.split("e")

@@ -8,6 +8,7 @@ import pytest
 
 from bptui.app import BptuiApp
 from bptui.cli import make_engine
+from bptui.numfmt import fmt
 from bptui.scenario import Scenario
 from bptui.screens.help_screen import HelpScreen
 from bptui.widgets.cost_chart import CostChart
@@ -106,7 +107,8 @@ def assert_screen_matches(app: BptuiApp, x: float, y: float, w1: float, w2: floa
 
 
 def message(app: BptuiApp) -> str:
-    return " ".join(app.query_one(MessageBar).message.plain_lines)
+    """The bottom line's text (a long one wraps onto a second line)."""
+    return " ".join(line.strip() for line in app.query_one(MessageBar).message.plain_lines)
 
 
 def status(app: BptuiApp) -> list[str]:
@@ -247,12 +249,12 @@ async def test_doubling_past_the_largest_double_is_refused():
 
 
 async def test_halving_to_zero_is_refused():
-    app = app_for(lr=5e-324)
+    app = app_for(lr=3e-308)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("minus")
         await pilot.pause()
-        assert app.engine.lr == 5e-324
-        assert "underflows" in message(app)
+        assert app.engine.lr == 3e-308
+        assert "below the smallest normal double" in message(app)
 
 
 async def type_rate(pilot, text: str) -> None:
@@ -291,6 +293,7 @@ async def test_typed_rate_is_set():
         ("inf", "must be finite"),
         ("1e999", "too large"),
         ("1e-400", "underflows to 0"),
+        ("1e-320", "too small"),
     ],
 )
 async def test_bad_rates_are_refused_with_a_reason(text, reason):
@@ -418,6 +421,9 @@ async def test_no_color_keeps_meaning(monkeypatch):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("space")
         await pilot.pause()
+        from textual.filter import Monochrome
+
+        assert app.no_color and any(isinstance(f, Monochrome) for f in app._filters)
         # warnings and shared factors are marked with characters, not color
         assert message(app).startswith("! ")
         assert sum(line.startswith("◆") for line in app.query_one("#grad-w1", GradientPane).plain_lines) == 2
@@ -733,3 +739,44 @@ async def test_walk_updates_under_a_mistaken_rule():
         assert message(app).startswith("w2 ← w2 − lr × 2·J·h·o(1−o) = 0.02075195 − 0.5 × ")
         assert "step 1 complete" in message(app)
         assert app.engine.params[1] == pytest.approx(-2.4959, abs=5e-5)
+
+
+
+# --- edges of the screen ------------------------------------------------------------------
+
+
+async def test_a_long_refusal_leaves_the_input_its_width():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_rate(pilot, "-1")
+        bar = app.query_one(MessageBar)
+        assert bar.prompt.size.width > 40
+        assert "a negative rate climbs the cost" in message(app)
+
+
+async def test_wide_numbers_wrap_in_the_status_instead_of_being_cut():
+    app = app_for(y=-1e150, lr=1e-300, weights=(-1.234567e-300, -2.2e-300))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(12):
+            await pilot.press("space")
+        await pilot.pause()
+        pane = app.query_one(StatusPane)
+        width = pane.scrollable_content_region.width
+        assert all(len(line) <= width for line in pane.plain_lines)
+        text = " ".join(pane.plain_lines)
+        assert fmt(app.engine.loss) in text
+        u = {x.name: x for x in app.engine.last_update()}
+        assert fmt(u["w2"].amount) in text and fmt(u["w2"].new) in text
+
+
+async def test_a_nan_gradient_says_where_the_product_overflowed():
+    app = app_for(weights=(-1e308, 1.7e308))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lines = app.query_one("#grad-w1", GradientPane).plain_lines
+        assert lines[5].split()[-1] == "nan"
+        assert lines[6].startswith("! running product dJ/dh") and lines[6].endswith("−inf")
+
+
+def test_negative_zero_reads_as_zero():
+    assert fmt(-0.0) == fmt(0.0) == "0.000000"

@@ -13,29 +13,36 @@ from bptui.graph import Network
 
 KEYS = [
     ("space, n", "one step: forward, backward, then every weight updated from the same gradients"),
+    (".  ,", "walk: one operation of the step forward / back (forward nodes, each chain-rule factor, each update)"),
     ("l", "type a new learning rate (Enter sets it, Escape cancels)"),
     ("+  -", "double or halve the learning rate"),
     ("u, backspace", "undo one step (bit for bit)"),
-    ("r", "reset to step 0"),
-    ("[  ]", "show the previous / next parameter's chain (networks with more than two)"),
+    ("r", "reset the weights to step 0 (the learning rate stays)"),
+    ("p", "play and pause continuous steps; > and < change the speed"),
+    ("j", "jump a number of steps at once (u still steps back one at a time)"),
+    ("g", "show or hide the finite-difference check beside each gradient"),
+    ("m", "the question's mistakes: its own update rule, then the answer's slip, then correct again"),
+    ("[  ]", "the previous / next parameter's chain (networks with more than two)"),
     ("Tab", "move between panes; arrows and page keys scroll a long one"),
+    ("e", "export the session (scenario and every step) to a JSON file; bptui --replay reopens it"),
+    ("s", "save the scenario (its starting point and the current rate) to a TOML file"),
     ("?", "this help"),
     ("q", "quit"),
 ]
 
-NOTES = """\
-Factors marked [b]◆[/b] on screen are shared: several gradients contain them, and
-backprop computes their product once, on the way down from the loss, and
-passes it on. That reuse is backpropagation.
-
-[b]The update[/b]  w ← w − lr × dJ/dw for every parameter, with all gradients taken
-before any parameter moves.
-
-[b]Reading the screen[/b]  Values show 7 significant digits; very large or small ones
-switch to scientific notation (1.2e−9). A step that would make a weight or the
-loss infinite or nan is not taken, and the bottom line says why (lines that
-warn start with "!").
-"""
+NOTES = (
+    "Factors marked [b]◆[/b] on screen are shared: several gradients contain them, and "
+    "backprop computes their product once, on the way down from the loss, and passes it on. "
+    "That reuse is backpropagation.\n\n"
+    "[b]The update[/b]  w ← w − lr × dJ/dw for every parameter, with all gradients taken "
+    "before any parameter moves.\n\n"
+    "[b]The check[/b]  The finite difference (J(w + h) − J(w − h)) / 2h estimates each gradient "
+    "without the chain rule. A large error there can be the estimate's own rounding, where "
+    "a gradient is tiny next to J (deep chains, huge J), not a fault of backprop.\n\n"
+    "[b]Reading the screen[/b]  Values show 7 significant digits; very large or small ones "
+    "switch to scientific notation (1.2e−9). A step that would make a weight or the loss "
+    "infinite or nan is not taken, and the bottom line says why (lines that warn start with \"!\")."
+)
 
 
 def _table(rows: list[tuple[str, str]]) -> Table:

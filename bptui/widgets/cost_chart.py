@@ -179,7 +179,7 @@ class CostChart(DiffLines, PlotextPlot):
             row = (yhi - ylo) / rows
             yticks = sorted([t for t in yticks if abs(t - self.floor) > 1.5 * row] + [self.floor])
         # 4 significant digits: a tick labels a row, and a row is coarse
-        plt.yticks(yticks, [f"{t:.4g}".replace("-", "−") for t in yticks])
+        plt.yticks(yticks, [fmt(t, keep_zeros=False, digits=4) for t in yticks])
         text = Text.from_ansi(plt.build())
         return text.split("\n", allow_blank=True)[:height]
 

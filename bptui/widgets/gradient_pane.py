@@ -7,6 +7,8 @@ marked ◆ (not by color alone), so the sharing that makes backprop cheap shows.
 
 from __future__ import annotations
 
+import math
+
 from rich.text import Text
 
 from bptui.engine import Engine
@@ -88,6 +90,15 @@ class GradientPane(LabelledPane):
         if cur is not None and cur.kind == "backward" and cur.completes == self.param:
             head, value = mark_current(head, value)
         rows.append((head, value))
+        if done and not math.isfinite(trace.grad(self.param)):
+            # every factor can be finite while the running product is not:
+            # say where on the way down it overflowed
+            for e in (e for path in paths for e in path):
+                g = trace.adjoints[e.inp]
+                if not math.isfinite(g):
+                    label = Text(f"! running product d{net.loss}/d{e.inp}".ljust(sym_w + formula_w + 6), "bold")
+                    rows.append((label, Text(aligned(g).rstrip(), "bold")))
+                    break
         if with_check:
             c = check(trace, self.param)
             err = fmt(c.rel_error, keep_zeros=False, digits=1) if done else "·"

@@ -13,6 +13,8 @@ from bptui.widgets.line_pane import PENDING, LabelledPane, mark_current
 
 
 class StatusPane(LabelledPane):
+    """Rows too long for the pane wrap (a number is never cut)."""
+
     def __init__(self, loss: str = "J", *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = f"Status · last update w ← w − lr·d{loss}/dw"
@@ -58,6 +60,18 @@ class StatusPane(LabelledPane):
             else:  # a mistaken rule: say what stood in for the gradient
                 rows.append((pad, Text(f"({MINUS} {lr} × {u.formula}={fmt(u.amount)})", "bold")))
         self.set_rows(rows)
+
+    def set_rows(self, rows: list[tuple[Text, Text]]) -> None:
+        width = self.scrollable_content_region.width
+        if width:
+            wrapped = []
+            for label, value in rows:
+                room = max(8, width - label.cell_len)
+                parts = value.wrap(self.app.console, room) if value.cell_len > room else [value]
+                pad = Text(" " * label.cell_len)
+                wrapped += [(label if i == 0 else pad, part) for i, part in enumerate(parts)]
+            rows = wrapped
+        super().set_rows(rows)
 
     def _walk_rows(self, engine: Engine, params: list[str], walk: WalkView, rows, label_w: int, pad: Text) -> None:
         net = engine.network
