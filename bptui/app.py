@@ -19,7 +19,9 @@ from bptui.scenario import Scenario, parse_learning_rate, standing_note
 from bptui.scenario_file import save as save_scenario
 from bptui.session import export_session
 from bptui.screens.help_screen import HelpScreen
+from bptui.landscape import HERE, TRAIL
 from bptui.widgets.cost_chart import CostChart
+from bptui.widgets.landscape_view import LandscapeView
 from bptui.widgets.forward_pane import ForwardPane
 from bptui.widgets.gradient_pane import GradientPane
 from bptui.widgets.prompt_input import PromptInput
@@ -57,6 +59,9 @@ class BptuiApp(App[None]):
         Binding("g", "toggle_check", "Check", show=False),
         Binding("m", "next_rule", "Mistakes", show=False),
         Binding("full_stop", "walk(1)", "Walk", key_display=". ,"),
+        Binding("v", "toggle_landscape", "Landscape", show=False),
+        Binding("left_curly_bracket", "landscape_y(-1)", "Landscape y", show=False),
+        Binding("right_curly_bracket", "landscape_y(1)", "Landscape y", show=False),
         Binding("comma", "walk(-1)", "Walk back", show=False),
         Binding("p", "play", "Play", show=False),
         Binding("greater_than_sign", "speed(1)", "Faster", show=False),
@@ -80,6 +85,8 @@ class BptuiApp(App[None]):
         # walk mode: the operations of the step being walked, and how many are done
         self._walk: list[Operation] | None = None
         self._walk_pos = 0
+        self.show_landscape = False
+        self._landscape_y = 1  # the landscape's second weight (the first is the chosen chain's)
         self._play_timer = None
 
     def compose(self) -> ComposeResult:
@@ -88,6 +95,7 @@ class BptuiApp(App[None]):
             with Vertical(id="left"):
                 yield ForwardPane(id="forward")
                 yield CostChart(loss=net.loss, floor=net.floor, id="chart")
+                yield LandscapeView(id="landscape")
             with Vertical(id="right"):
                 if self.one_pane_per_param:
                     # the weight nearest the output first: its chain is the shortest
@@ -139,7 +147,9 @@ class BptuiApp(App[None]):
             pane.show(e, self.show_check, walk)
         shown = [pane.param for pane in self.query(GradientPane)]
         self.query_one(StatusPane).show(e, shown, walk)
-        if e.rule.correct:
+        if self.show_landscape:
+            self.query_one(LandscapeView).show(e, *self._landscape_axes())
+        elif e.rule.correct:
             self.query_one(CostChart).show(e)
         else:
             if self._correct_run is None:
@@ -239,6 +249,41 @@ class BptuiApp(App[None]):
             self.say("Correct rule again: w ← w − lr·dJ/dw for every weight. m: the question's rule")
         else:
             self.show_note()
+        self.sync()
+
+    def _landscape_axes(self) -> tuple[int, int]:
+        params = self.engine.network.params
+        if len(params) < 2:
+            return 0, 0
+        x = params.index(self.query(GradientPane).first().param) if not self.one_pane_per_param else 0
+        y = self._landscape_y % len(params)
+        if y == x:
+            y = (y + 1) % len(params)
+        return x, y
+
+    def action_toggle_landscape(self) -> None:
+        if len(self.engine.network.params) < 2:
+            self.say("The landscape needs two weights: this network has one.")
+            return
+        self.show_landscape = not self.show_landscape
+        self.query_one(CostChart).display = not self.show_landscape
+        self.query_one(LandscapeView).display = self.show_landscape
+        if self.show_landscape:
+            more = "" if self.one_pane_per_param else " [ ] and { } choose the two weights."
+            self.say(f"Loss landscape: {TRAIL} the path so far, {HERE} now; v: back to the chart.{more}")
+        else:
+            self.say("Back to the chart (v: the landscape).")
+        self.sync()
+
+    def action_landscape_y(self, delta: int) -> None:
+        n = len(self.engine.network.params)
+        if not self.show_landscape or n <= 2:
+            return
+        x, _ = self._landscape_axes()
+        y = (self._landscape_y + delta) % n
+        if y == x:
+            y = (y + delta) % n
+        self._landscape_y = y
         self.sync()
 
     def action_toggle_check(self) -> None:

@@ -185,6 +185,13 @@ class Engine:
         rows = np.frombuffer(self._history[start * w : stop * w], dtype=np.float64)
         return rows[self.n_params :: w].copy()
 
+    def params_slice(self, start: int, stop: int) -> np.ndarray:
+        """The parameters of steps start..stop-1 as rows (a numpy copy)."""
+        self._flush()
+        w = self._width
+        rows = np.frombuffer(self._history[start * w : stop * w], dtype=np.float64).reshape(-1, w)
+        return rows[:, : self.n_params].copy()
+
     def history_array(self) -> np.ndarray:
         """Every recorded step as rows (params..., J, lr): a numpy copy."""
         self._flush()

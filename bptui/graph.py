@@ -24,6 +24,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+import numpy as np
+
 # --- operations -------------------------------------------------------------
 # Each op: how its formula reads, how its forward value is computed, and for
 # each input i the local derivative d(out)/d(input i) as (formula, python).
@@ -41,6 +43,9 @@ class Op:
     forward: Callable[[Sequence[str]], str]
     local: Callable[[int, str, Sequence[str]], tuple[str, str]]
     rule: str = ""  # the forward rule in words, for walk mode
+    # the forward rule over numpy arrays (for the loss landscape), where the
+    # scalar expression will not do
+    np_forward: Callable[[Sequence[str]], str] | None = None
     # local factor i in words: explain(i, out, args)
     explain: Callable[[int, str, Sequence[str]], str] = lambda i, out, a: ""
     # the open interval an activation's output lies in, where it is bounded
@@ -84,6 +89,18 @@ def _lin_explain(i: int, out: str, args: Sequence[str]) -> str:
     return f"{out} = {_lin_formula(args)}: nudging {args[i]} moves {out} by {partner} per unit"
 
 
+def _np_sigmoid(z: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(z))  # never overflows
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _np_bce(o: np.ndarray, y: float) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first = y * np.log(o) if y != 0.0 else 0.0
+        second = (1.0 - y) * np.log(1.0 - o) if y != 1.0 else 0.0
+    return -(first + second)
+
+
 def _safe_log(v: str) -> str:
     return f"(_log({v}) if {v} > 0.0 else -_inf)"
 
@@ -103,6 +120,7 @@ OPS: dict[str, Op] = {
         1,
         formula=lambda a: f"σ({a[0]})",
         forward=lambda a: _stable_sigmoid(a[0]),
+        np_forward=lambda a: f"_np_sigmoid({a[0]})",
         local=lambda i, out, a: (f"{out}(1 − {out})", f"{out} * (1.0 - {out})"),
         explain=lambda i, out, a: f"σ's slope σ(z)(1 − σ(z)), at most ¼; near 0 when {out} is close to 0 or 1",
         rule="σ(z) = 1/(1 + e^(−z)) squashes any z into (0, 1)",
@@ -113,6 +131,7 @@ OPS: dict[str, Op] = {
         1,
         formula=lambda a: f"tanh({a[0]})",
         forward=lambda a: f"_tanh({a[0]})",
+        np_forward=lambda a: f"_np.tanh({a[0]})",
         local=lambda i, out, a: (f"1 − {out}²", f"1.0 - {out} * {out}"),
         explain=lambda i, out, a: f"tanh's slope 1 − tanh(z)², at most 1; near 0 when {out} is close to ±1",
         rule="tanh squashes any z into (−1, 1)",
@@ -123,6 +142,7 @@ OPS: dict[str, Op] = {
         1,
         formula=lambda a: f"relu({a[0]})",
         forward=lambda a: f"({a[0]} if {a[0]} > 0.0 else 0.0)",
+        np_forward=lambda a: f"_np.maximum({a[0]}, 0.0)",
         # written so that nan stays nan instead of becoming 0
         local=lambda i, out, a: (f"[{a[0]} > 0]", f"(1.0 if {a[0]} > 0.0 else {a[0]} * 0.0)"),
         explain=lambda i, out, a: f"relu's slope: 1 where {a[0]} > 0, else 0 (relu′(0) is taken as 0)",
@@ -165,6 +185,7 @@ OPS: dict[str, Op] = {
     "bce": Op(
         "bce",
         2,
+        np_forward=lambda a: f"_np_bce({a[0]}, {a[1]})",
         # short on screen; the help spells it out
         formula=lambda a: f"bce({a[0]}, {a[1]})",
         # 0·ln 0 is taken as 0 (the limit), so a target of exactly 0 or 1 works
@@ -451,6 +472,30 @@ class Network:
         self._evaluate = ns["evaluate"]
         self._op_nodes = op_nodes
         self._runner_factories: dict[tuple, Callable] = {}
+        self._loss_grid: Callable | None = None
+
+    def loss_grid(self, params: Sequence[float], i: int, j: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The loss over a grid: parameter i takes the values of array a,
+        parameter j those of b (same shape), the others stay at `params`.
+        One numpy pass over the whole grid; no warnings, whatever the values
+        (a cell that overflows is inf or nan)."""
+        if self._loss_grid is None:
+            src = [f"def loss_grid({', '.join(_v(p) for p in self.params)}, *, {self._inputs_signature}):"]
+            for n in self.nodes:
+                if n.kind != "op":
+                    continue
+                op = OPS[n.op]
+                args = [_v(x) for x in n.args]
+                expr = op.np_forward(args) if op.np_forward else op.forward(args)
+                src.append(f"    {_v(n.name)} = {expr}")
+            src.append(f"    return {_v(self.loss)}")
+            ns = dict(self._namespace, _np=np, _np_sigmoid=_np_sigmoid, _np_bce=_np_bce)
+            exec(compile("\n".join(src), f"<bptui grid {self.loss}>", "exec"), ns)
+            self._loss_grid = ns["loss_grid"]
+        args: list[object] = list(params)
+        args[i], args[j] = a, b
+        with np.errstate(all="ignore"):
+            return np.asarray(self._loss_grid(*args), dtype=np.float64) * np.ones_like(a)
 
     def _runner_source(self, amounts: dict[str, str | None]) -> str:
         """make_runner(record, tag) -> run(state, lr, n): up to n steps from

@@ -780,3 +780,22 @@ async def test_a_nan_gradient_says_where_the_product_overflowed():
 
 def test_negative_zero_reads_as_zero():
     assert fmt(-0.0) == fmt(0.0) == "0.000000"
+
+
+async def test_v_toggles_the_landscape_and_keys_choose_its_weights():
+    app = app_for(preset="mazur")
+    async with app.run_test(size=(80, 24)) as pilot:
+        from bptui.widgets.landscape_view import LandscapeView
+
+        await pilot.press("v", "space")
+        await pilot.pause()
+        view = app.query_one(LandscapeView)
+        assert view.display and not app.query_one(CostChart).display
+        assert str(view.border_title) == "E over (w1, w2)"
+        await pilot.press("right_square_bracket", "right_curly_bracket")
+        await pilot.pause()
+        assert str(view.border_title) == "E over (w2, w3)"
+        assert any("◉" in line for line in view.plain_lines)
+        await pilot.press("v")
+        await pilot.pause()
+        assert app.query_one(CostChart).display and not view.display

@@ -44,3 +44,7 @@ def test_mistakes_comparison(snap_compare):
 def test_walk_mid_backward(snap_compare):
     # the forward pass (5), then dJ/do, do/dz2, dz2/dw2, dz2/dh: on dJ/dh
     assert snap_compare(app(), press=["full_stop"] * 9, terminal_size=(80, 24))
+
+
+def test_landscape(snap_compare):
+    assert snap_compare(app(), press=["v"] + ["space"] * 8, terminal_size=(80, 24))

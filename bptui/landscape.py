@@ -1,0 +1,151 @@
+"""The loss landscape: J over a grid of two weights (the others at their
+current values) around the weights visited so far, with the path and the
+current point. The grid is one numpy pass; it is computed again only when the
+view must move (the current point leaves it, the axes or the size change, or
+another weight moved). Levels are characters, so it reads without color.
+This module never imports Textual."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from bptui.engine import Engine
+
+RAMP = " .:-=+*#%"  # low → high
+TRAIL = "•"  # a visited point
+HERE = "◉"  # the current point
+BAD = "!"  # a cell whose J overflowed
+
+
+@dataclass(frozen=True)
+class Frame:
+    cells: list[str]  # the map, top row first (highest y)
+    levels: tuple[float, float]  # J at the bottom of the lowest level and the top of the highest
+    box: tuple[float, float, float, float]  # x0, x1, y0, y1
+    x_name: str
+    y_name: str
+    here: tuple[int, int] | None  # (column, row) of the current point
+
+
+class Landscape:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.x, self.y = 0, 1 if engine.n_params > 1 else 0
+        self.watcher = engine.watch()
+        self._bbox: np.ndarray | None = None  # min x, max x, min y, max y of the visited points
+        self._synced = 0  # steps folded into _bbox and _visited
+        self._visited: set[tuple[int, int]] = set()
+        self._box: tuple[float, float, float, float] | None = None
+        self._size = (0, 0)
+        self._grid: np.ndarray | None = None
+        self._grid_key: tuple | None = None
+        self.recomputes = 0  # how often the grid was computed (tests read it)
+
+    @property
+    def names(self) -> tuple[str, str]:
+        p = self.engine.network.params
+        return p[self.x], p[self.y]
+
+    def set_axes(self, x: int, y: int) -> None:
+        n = self.engine.n_params
+        if not (0 <= x < n and 0 <= y < n) or x == y:
+            raise ValueError("the two axes must be two different parameters")
+        if (x, y) != (self.x, self.y):
+            self.x, self.y = x, y
+            self._reset()
+
+    def _reset(self) -> None:
+        self._bbox, self._synced, self._visited, self._box, self._grid_key = None, 0, set(), None, None
+
+    # -- the visited points --
+
+    def _sync_visited(self) -> None:
+        e = self.engine
+        length = e.step_count + 1
+        if self.watcher.take(length) < self._synced:
+            self._reset()  # undo or reset: fold the history in again
+        if self._synced < length:
+            pts = e.params_slice(self._synced, length)[:, [self.x, self.y]]
+            lo, hi = pts.min(axis=0), pts.max(axis=0)
+            new = np.array([lo[0], hi[0], lo[1], hi[1]])
+            if self._bbox is None:
+                self._bbox = new
+            else:
+                self._bbox = np.array([min(self._bbox[0], new[0]), max(self._bbox[1], new[1]),
+                                       min(self._bbox[2], new[2]), max(self._bbox[3], new[3])])  # fmt: skip
+            if self._box is not None:
+                self._visited |= self._cells(pts)
+            self._synced = length
+
+    def _cells(self, pts: np.ndarray) -> set[tuple[int, int]]:
+        x0, x1, y0, y1 = self._box
+        cols, rows = self._size
+        cx = np.floor((pts[:, 0] - x0) / (x1 - x0) * cols).astype(np.int64)
+        cy = np.floor((y1 - pts[:, 1]) / (y1 - y0) * rows).astype(np.int64)
+        keep = (cx >= 0) & (cx < cols) & (cy >= 0) & (cy < rows)
+        return set(zip(cx[keep].tolist(), cy[keep].tolist()))
+
+    # -- the view --
+
+    def _needs_new_box(self, cur: tuple[float, float]) -> bool:
+        if self._box is None:
+            return True
+        x0, x1, y0, y1 = self._box
+        mx, my = (x1 - x0) * 0.05, (y1 - y0) * 0.05
+        return not (x0 + mx <= cur[0] <= x1 - mx and y0 + my <= cur[1] <= y1 - my)
+
+    def _new_box(self) -> tuple[float, float, float, float]:
+        bx0, bx1, by0, by1 = (float(v) for v in self._bbox)
+
+        def span(lo: float, hi: float) -> tuple[float, float]:
+            mid, half = (lo + hi) / 2, (hi - lo) / 2
+            half = max(half * 1.4, 0.25, abs(mid) * 0.1)
+            return mid - half, mid + half
+
+        box = (*span(bx0, bx1), *span(by0, by1))
+        if all(math.isfinite(v) for v in box):
+            return box
+        # weights near the largest double: a box around the current point alone
+        p = self.engine.params
+        cx, cy = p[self.x], p[self.y]
+        hx, hy = max(abs(cx) * 0.1, 0.25), max(abs(cy) * 0.1, 0.25)
+        return (cx - hx, cx + hx, cy - hy, cy + hy)
+
+    def frame(self, cols: int, rows: int) -> Frame:
+        e = self.engine
+        self._sync_visited()
+        params = e.params
+        cur = (params[self.x], params[self.y])
+        if (cols, rows) != self._size or self._needs_new_box(cur):
+            self._size = (cols, rows)
+            self._box = self._new_box()
+            self._visited = self._cells(e.params_slice(0, e.step_count + 1)[:, [self.x, self.y]])
+        others = tuple(p for k, p in enumerate(params) if k not in (self.x, self.y))
+        key = (self._box, self._size, self.x, self.y, others)
+        if key != self._grid_key:
+            x0, x1, y0, y1 = self._box
+            xs = x0 + (np.arange(cols) + 0.5) * (x1 - x0) / cols
+            ys = y1 - (np.arange(rows) + 0.5) * (y1 - y0) / rows
+            a, b = np.meshgrid(xs, ys)
+            self._grid = e.network.loss_grid(params, self.x, self.y, a, b)
+            self._grid_key = key
+            self.recomputes += 1
+        grid = self._grid
+        finite = np.isfinite(grid)
+        lo = float(grid[finite].min()) if finite.any() else 0.0
+        hi = float(grid[finite].max()) if finite.any() else 1.0
+        scale = (hi - lo) or 1.0
+        with np.errstate(all="ignore"):
+            level = np.clip(((grid - lo) / scale * len(RAMP)).astype(np.int64), 0, len(RAMP) - 1)
+        cells = [[RAMP[v] if ok else BAD for v, ok in zip(lv, fn)] for lv, fn in zip(level.tolist(), finite.tolist())]
+        for cx, cy in self._visited:
+            cells[cy][cx] = TRAIL
+        here_cells = self._cells(np.array([cur]))
+        here = next(iter(here_cells), None)
+        if here is not None:
+            cells[here[1]][here[0]] = HERE
+        return Frame(["".join(r) for r in cells], (lo, hi), self._box, *self.names, here)
+

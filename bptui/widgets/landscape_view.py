@@ -1,0 +1,76 @@
+"""The loss landscape pane (v toggles it in place of the chart): J over two
+weights as a character map, the path so far and the current point."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from bptui.engine import Engine
+from bptui.landscape import BAD, HERE, RAMP, TRAIL, Landscape
+from bptui.numfmt import fmt
+from bptui.widgets.line_pane import DiffLines
+
+# the map's levels in color too, low (dark) to high (bright); the characters
+# carry the meaning, the colors only help
+LEVEL_STYLES = ["", "blue", "blue", "cyan", "green", "yellow", "yellow", "red", "bold red"]
+
+
+class LandscapeView(DiffLines, Widget):
+    DEFAULT_CSS = """
+    LandscapeView {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._init_lines()
+        self.landscape: Landscape | None = None
+
+    def show(self, engine: Engine, x: int | None = None, y: int | None = None) -> None:
+        if self.landscape is None or self.landscape.engine is not engine:
+            self.landscape = Landscape(engine)
+        if x is not None and y is not None:
+            self.landscape.set_axes(x, y)
+        self._draw()
+
+    def on_resize(self) -> None:
+        self.forget_lines()
+        if self.landscape is not None:
+            self._draw()
+
+    def _draw(self) -> None:
+        width, height = self.size
+        if not width or self.landscape is None:
+            return
+        if width < 12 or height < 5:
+            self.set_lines([Text("(enlarge the window", "italic"), Text(" for the landscape)", "italic")])
+            return
+        f = self.landscape.frame(width, height - 2)
+        x0, x1, y0, y1 = f.box
+        loss = self.landscape.engine.network.loss
+        self.border_title = f"{loss} over ({f.x_name}, {f.y_name})"
+        lines = []
+        for row in f.cells:
+            line = Text()
+            for ch in row:
+                if ch in (TRAIL, HERE):
+                    line.append(ch, "bold")
+                elif ch == BAD:
+                    line.append(ch, "bold reverse")
+                else:
+                    line.append(ch, LEVEL_STYLES[RAMP.index(ch)])
+            lines.append(line)
+        lo, hi = f.levels
+        lines.append(Text(
+            f"{f.x_name} → {fmt(x0, keep_zeros=False, digits=3)}…{fmt(x1, keep_zeros=False, digits=3)}  "
+            f"{f.y_name} ↑ {fmt(y0, keep_zeros=False, digits=3)}…{fmt(y1, keep_zeros=False, digits=3)}",
+            "italic",
+        ))
+        lines.append(Text(
+            f"'{RAMP}' {loss} {fmt(lo, keep_zeros=False, digits=3)}→{fmt(hi, keep_zeros=False, digits=3)} "
+            f"{TRAIL} path {HERE} now",
+            "italic",
+        ))
+        self.set_lines(lines)
