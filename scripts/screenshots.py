@@ -31,6 +31,10 @@ SCENES = {
     "six-layers": ((80, 24), ["space"] * 3, Scenario(layers=6)),
     "mazur": ((80, 24), ["space"], Scenario(preset="mazur")),
     "mazur-large": ((120, 40), ["space"] * 20, Scenario(preset="mazur")),
+    "walk": ((80, 24), ["full_stop"] * 9, Scenario()),
+    "mistakes": ((80, 24), ["m"] + ["space"] * 6, Scenario()),
+    "landscape": ((80, 24), ["v"] + ["space"] * 8, Scenario()),
+    "mazur-walk": ((120, 40), ["full_stop"] * 40, Scenario(preset="mazur")),
 }
 
 
