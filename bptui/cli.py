@@ -68,23 +68,14 @@ def _number_list(text: str, what: str) -> tuple[float, ...]:
     return tuple(parse_finite(t, f"{what} item {i}") for i, t in enumerate(items, 1))
 
 
-def _seed(text: str) -> int:
+def _whole(text: str, what: str, lo: int, hi: int) -> int:
+    """A whole number in [lo, hi] from user text, or ValueError saying why not."""
     try:
         value = int(text.strip())
     except ValueError:
-        raise ValueError(f"the seed must be a whole number, not {text!r}") from None
-    if not 0 <= value <= MAX_SEED:
-        raise ValueError(f"the seed must be between 0 and {MAX_SEED}, not {value}")
-    return value
-
-
-def _layers(text: str) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise ValueError(f"layers must be a whole number, not {text!r}") from None
-    if not 1 <= value <= MAX_LAYERS:
-        raise ValueError(f"layers must be between 1 and {MAX_LAYERS}, not {value}")
+        raise ValueError(f"{what} must be a whole number, not {text!r}") from None
+    if not lo <= value <= hi:
+        raise ValueError(f"{what} must be between {lo} and {hi}, not {value}")
     return value
 
 
@@ -96,7 +87,7 @@ def add_scenario_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lr", type=_arg(parse_learning_rate), metavar="RATE", help="learning rate, > 0 (default 0.5)")
     g.add_argument("--x", type=_arg(parse_finite, "x"), help="the input (default 2)")
     g.add_argument("--y", type=_arg(parse_finite, "y"), help="the target (default 4)")
-    g.add_argument("--layers", type=_arg(_layers), metavar="N", help=f"neurons in the chain, 1..{MAX_LAYERS} (default 2)")
+    g.add_argument("--layers", type=_arg(_whole, "layers", 1, MAX_LAYERS), metavar="N", help=f"neurons in the chain, 1..{MAX_LAYERS} (default 2)")
     g.add_argument("--activation", choices=ACTIVATIONS, help="activation of every neuron (default sigmoid)")
     g.add_argument(
         "--loss", choices=tuple(LOSSES), help="se: (o − y)² (default); half-se: ½(o − y)²; bce: binary cross-entropy"
@@ -113,7 +104,7 @@ def add_scenario_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--w1", type=_arg(parse_finite, "w1"), help="the first weight (the rest as usual)")
     g.add_argument("--w2", type=_arg(parse_finite, "w2"), help="the second weight")
     g.add_argument(
-        "--seed", type=_arg(_seed), help="draw the weights as np.random.seed(SEED); np.random.rand() per weight (default 10)"
+        "--seed", type=_arg(_whole, "the seed", 0, MAX_SEED), help="draw the weights as np.random.seed(SEED); np.random.rand() per weight (default 10)"
     )
     g.add_argument("--scenario", metavar="FILE.toml", help="read settings from a TOML file (flags override it)")
 
@@ -140,7 +131,7 @@ def build_trace_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_scenario_options(p)
-    p.add_argument("--steps", type=_arg(_steps), default=10, metavar="N", help="how many updates (default 10)")
+    p.add_argument("--steps", type=_arg(_whole, "steps", 0, 10_000_000), default=10, metavar="N", help="how many updates (default 10)")
     p.add_argument(
         "--format",
         choices=("table", "csv", "json", "summary"),
@@ -148,16 +139,6 @@ def build_trace_parser() -> argparse.ArgumentParser:
         help="table (default), csv, json (JSON Lines, one object a step) or summary (the last step only)",
     )
     return p
-
-
-def _steps(text: str) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise ValueError(f"steps must be a whole number, not {text!r}") from None
-    if not 0 <= value <= 10_000_000:
-        raise ValueError(f"steps must be between 0 and 10000000, not {value}")
-    return value
 
 
 def join_negative_values(argv: Sequence[str]) -> list[str]:

@@ -39,15 +39,21 @@ def _type_name(value: object) -> str:
     )
 
 
+def read_text(path: Path, error: type[ValueError]) -> str:
+    """A file's text, or `error` naming the file and why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise error(f"{path}: cannot be read ({e})") from None
+
+
 def read_settings(path: str | os.PathLike) -> dict[str, object]:
     """The settings a file gives, checked key by key (not yet combined)."""
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioFileError(f"{p}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioFileError(f"{p}: cannot be read ({e})") from None
+        data = tomllib.loads(read_text(p, ScenarioFileError))
     except tomllib.TOMLDecodeError as e:
         raise ScenarioFileError(f"{p}: not valid TOML ({e})") from None
     return check_settings(data, str(p))

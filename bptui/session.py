@@ -20,7 +20,14 @@ import numpy as np
 from bptui.engine import Engine
 from bptui.rules import rules_for
 from bptui.scenario import Scenario
-from bptui.scenario_file import ScenarioFileError, as_settings, check_settings, scenario_from_settings, write_atomically
+from bptui.scenario_file import (
+    ScenarioFileError,
+    as_settings,
+    check_settings,
+    read_text,
+    scenario_from_settings,
+    write_atomically,
+)
 
 FORMAT = "bptui-session"
 VERSION = 1
@@ -57,11 +64,7 @@ def load_session(path: str | os.PathLike) -> tuple[Scenario, Engine]:
     p = Path(path)
     src = str(p)
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SessionError(f"{src}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise SessionError(f"{src}: cannot be read ({e})") from None
+        data = json.loads(read_text(p, SessionError))
     except json.JSONDecodeError as e:
         raise SessionError(f"{src}: not a bptui session: damaged JSON ({e})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
