@@ -799,3 +799,22 @@ async def test_v_toggles_the_landscape_and_keys_choose_its_weights():
         await pilot.press("v")
         await pilot.pause()
         assert app.query_one(CostChart).display and not view.display
+
+
+async def test_tab_focuses_a_long_pane_and_arrows_scroll_it():
+    app = app_for(preset="mazur")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        forward = app.query_one(ForwardPane)
+        assert forward.max_scroll_y > 0  # 25 rows do not fit at 80×24
+        for _ in range(4):
+            if app.focused is forward:
+                break
+            await pilot.press("tab")
+        assert app.focused is forward
+        await pilot.press("down", "down", "down")
+        await pilot.pause()
+        assert forward.scroll_y == 3
+        await pilot.press("space")  # keys still step while a pane has focus
+        await pilot.pause()
+        assert app.engine.step_count == 1
