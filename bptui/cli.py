@@ -24,6 +24,8 @@ w1, w2 drawn by np.random.seed(10); np.random.rand() twice.
 """
 
 EPILOG = """\
+subcommands: bptui trace --help (print the steps), bptui serve --help (a class over SSH)
+
 keys: space/n step · l set rate · + double rate · - halve rate ·
 u/backspace undo · r reset · ? help · q quit
 
@@ -189,6 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bptui.trace import main as trace_main
 
         return trace_main(argv[1:])
+    if argv[:1] == ["serve"]:
+        from bptui.serve import main as serve_main
+
+        return serve_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(join_negative_values(argv))
     try:

@@ -1,0 +1,446 @@
+"""`bptui serve`: a classroom over SSH. Every session that asks for a shell
+with a terminal gets its own bptui, in its own pseudo-terminal, sized to the
+student's terminal and resized with it. Built on asyncssh; nothing but the app
+is reachable: exec requests, subsystems (SFTP), port forwarding, agent and X11
+forwarding are all refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import hmac
+import ipaddress
+import os
+import pty
+import signal
+import struct
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+from typing import Sequence
+
+import asyncssh
+
+from bptui.scenario import Scenario
+from bptui.scenario_file import dumps
+
+PASSWORD_ENV = "BPTUI_CLASS_PASSWORD"
+DEFAULT_PORT = 2222
+# what a student's ssh may pass through to their app (OpenSSH sends only what
+# the client's SendEnv names)
+PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM")
+
+
+def log(text: str) -> None:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    print(f"{stamp} {text}", file=sys.stderr, flush=True)
+
+
+def data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "bptui"
+
+
+def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
+    """The server's host key, generated on first run and kept, so students'
+    known_hosts entries stay valid across restarts."""
+    if path.exists():
+        return asyncssh.read_private_key(str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key.export_private_key())
+    return key
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def set_winsize(fd: int, cols: int, rows: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", max(rows, 1), max(cols, 1), 0, 0))
+
+
+def _take_terminal() -> None:  # runs in the child, before exec
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class Classroom:
+    """The server's state: settings, and every session running now."""
+
+    def __init__(
+        self,
+        scenario_file: Path,
+        max_sessions: int,
+        idle_timeout: float | None,
+        password: str | None,
+        require_auth: bool,
+    ) -> None:
+        self.scenario_file = scenario_file
+        self.max_sessions = max_sessions
+        self.idle_timeout = idle_timeout
+        self.password = password
+        self.require_auth = require_auth
+        self.sessions: set[AppSession] = set()
+
+    def app_command(self) -> list[str]:
+        return [sys.executable, "-m", "bptui", "--scenario", str(self.scenario_file)]
+
+
+class ClassroomServer(asyncssh.SSHServer):
+    """One SSH connection: authentication, and refusing everything but a shell."""
+
+    def __init__(self, room: Classroom) -> None:
+        self.room = room
+        self.peer = "?"
+        self.username = "?"
+        self.started = time.monotonic()
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        peer = conn.get_extra_info("peername") or ("?", 0)
+        self.peer = f"{peer[0]}:{peer[1]}"
+        self.started = time.monotonic()
+        self.conn = conn
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        log(f"disconnect {self.peer} user={self.username} after {time.monotonic() - self.started:.1f}s")
+
+    def begin_auth(self, username: str) -> bool:
+        self.username = username
+        if not self.room.require_auth:
+            log(f"connect {self.peer} user={username}")
+        return self.room.require_auth
+
+    def auth_completed(self) -> None:
+        if self.room.require_auth:
+            log(f"connect {self.peer} user={self.username}")
+
+    def password_auth_supported(self) -> bool:
+        return self.room.password is not None
+
+    def validate_password(self, username: str, password: str) -> bool:
+        # constant time: how much of a guess was right must not show in timing
+        return hmac.compare_digest(password.encode(), self.room.password.encode())
+
+    def session_requested(self) -> asyncssh.SSHServerSession:
+        return AppSession(self.room, self)
+
+    # nothing else is reachable: no -L/-W (direct) or -R (forwarded) tunnels
+    def connection_requested(self, *args) -> bool:
+        return False
+
+    def server_requested(self, *args) -> bool:
+        return False
+
+    def unix_connection_requested(self, *args) -> bool:
+        return False
+
+    def unix_server_requested(self, *args) -> bool:
+        return False
+
+
+class AppSession(asyncssh.SSHServerSession):
+    """One student's bptui, in its own pseudo-terminal."""
+
+    def __init__(self, room: Classroom, server: ClassroomServer) -> None:
+        self.room = room
+        self.server = server
+        self.chan: asyncssh.SSHServerChannel | None = None
+        self.term = "xterm-256color"
+        self.size = (80, 24)
+        self.has_pty = False
+        self.master: int | None = None
+        self.proc: asyncio.subprocess.Process | None = None
+        self.last_input = time.monotonic()
+        self.closed = False
+
+    def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
+        self.chan = chan
+
+    def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int], term_modes) -> bool:
+        self.has_pty = True
+        self.term = term_type or self.term
+        if term_size[0] and term_size[1]:
+            self.size = (term_size[0], term_size[1])
+        return True
+
+    def shell_requested(self) -> bool:
+        return True
+
+    def exec_requested(self, command: str) -> bool:
+        log(f"refused exec from {self.server.peer} user={self.server.username}")
+        return False
+
+    def subsystem_requested(self, subsystem: str) -> bool:
+        log(f"refused subsystem {subsystem!r} from {self.server.peer} user={self.server.username}")
+        return False
+
+    def session_started(self) -> None:
+        if not self.has_pty:
+            self._refuse("a terminal is needed: connect with ssh -t")
+            return
+        if len(self.room.sessions) >= self.room.max_sessions:
+            self._refuse(f"the class is full ({self.room.max_sessions} sessions): try again in a while")
+            return
+        self.room.sessions.add(self)
+        asyncio.get_running_loop().create_task(self._run())
+
+    def _refuse(self, text: str) -> None:
+        log(f"refused session from {self.server.peer}: {text}")
+        self.chan.write(f"bptui: {text}\r\n".encode())
+        self.chan.exit(1)
+
+    async def _run(self) -> None:
+        master, slave = pty.openpty()
+        self.master = master
+        set_winsize(slave, *self.size)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/"),
+            "TERM": self.term,
+            "LANG": "C.UTF-8",
+        }
+        client_env = self.chan.get_environment() or {}
+        env.update({k: v for k, v in client_env.items() if k in PASSED_ENV})
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.room.app_command(),
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                env=env,
+                start_new_session=True,
+                preexec_fn=_take_terminal,
+            )
+        except OSError as e:
+            os.close(slave)
+            os.close(master)
+            self.room.sessions.discard(self)
+            self._refuse(f"could not start the app ({e})")
+            return
+        os.close(slave)
+        log(f"session {self.server.peer} user={self.server.username} pid={self.proc.pid}")
+        loop = asyncio.get_running_loop()
+        loop.add_reader(master, self._pty_readable)
+        code = await self.proc.wait()
+        self._close_pty()
+        self.room.sessions.discard(self)
+        if not self.closed:
+            self.closed = True
+            self.chan.exit(code if code >= 0 else 1)
+
+    def _pty_readable(self) -> None:
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:  # EIO: the app closed its terminal
+            data = b""
+        if not data:
+            asyncio.get_running_loop().remove_reader(self.master)
+            return
+        if not self.closed:
+            self.chan.write(data)
+
+    def _close_pty(self) -> None:
+        if self.master is not None:
+            try:
+                asyncio.get_running_loop().remove_reader(self.master)
+            except Exception:
+                pass
+            os.close(self.master)
+            self.master = None
+
+    def data_received(self, data: bytes, datatype) -> None:
+        self.last_input = time.monotonic()
+        if self.master is not None:
+            try:
+                os.write(self.master, data)
+            except OSError:
+                pass
+
+    def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
+        self.size = (width, height)
+        if self.master is not None:
+            # the kernel sends the app SIGWINCH: it lays itself out again
+            set_winsize(self.master, width, height)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.stop_app()
+
+    def stop_app(self) -> None:
+        """End the app: a dropped connection never leaves a process behind."""
+        proc = self.proc
+        if proc is None or proc.returncode is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGHUP)
+        except ProcessLookupError:
+            return
+
+        async def finish() -> None:
+            try:
+                await asyncio.wait_for(proc.wait(), 3)
+            except asyncio.TimeoutError:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                await proc.wait()
+
+        asyncio.get_running_loop().create_task(finish())
+
+    def close_idle(self) -> None:
+        log(f"idle timeout {self.server.peer} user={self.server.username}")
+        if not self.closed:
+            self.closed = True
+            self.chan.write(b"\r\nbptui: closed after a while without a key; reconnect to start again\r\n")
+            self.chan.exit(0)
+        self.stop_app()
+
+
+async def watch_idle(room: Classroom) -> None:
+    while True:
+        await asyncio.sleep(min(5.0, room.idle_timeout / 4))
+        now = time.monotonic()
+        for s in list(room.sessions):
+            if now - s.last_input > room.idle_timeout:
+                s.close_idle()
+
+
+async def serve(
+    host: str,
+    port: int,
+    key_path: Path,
+    room: Classroom,
+    authorized_keys: str | None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    key = load_or_create_host_key(key_path)
+    server = await asyncssh.create_server(
+        lambda: ClassroomServer(room),
+        host,
+        port,
+        server_host_keys=[key],
+        authorized_client_keys=authorized_keys,
+        encoding=None,
+        agent_forwarding=False,
+        x11_forwarding=False,
+        allow_scp=False,
+        sftp_factory=None,
+        line_editor=False,
+        keepalive_interval=30,
+    )
+    bound = server.sockets[0].getsockname()[1] if server.sockets else port
+    fingerprint = key.get_fingerprint("sha256")
+    print(f"bptui serve: listening on {host}:{bound}", flush=True)
+    print(f"host key {fingerprint} ({key_path})", flush=True)
+    who = "any-name" if not room.require_auth else "student"
+    print(f"students connect with: ssh -p {bound} {who}@{'<this host>' if not is_loopback(host) else host}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    idle = loop.create_task(watch_idle(room)) if room.idle_timeout else None
+    if ready is not None:
+        ready.set()
+    await stop.wait()
+    log(f"stopping: ending {len(room.sessions)} session(s)")
+    server.close()
+    for s in list(room.sessions):
+        s.closed = True
+        s.stop_app()
+        s.chan.write(b"\r\nbptui: the class is over (the server stopped)\r\n")
+        s.chan.exit(0)
+    deadline = time.monotonic() + 5
+    while room.sessions and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    if idle is not None:
+        idle.cancel()
+    await server.wait_closed()
+    log("stopped")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from bptui.cli import _arg, _Parser, _whole, add_scenario_options
+
+    p = _Parser(
+        prog="bptui serve",
+        description=(
+            "Serve bptui over SSH: every student who connects gets their own stepper. "
+            "On loopback any username gets in without a password; beyond loopback a class "
+            f"password (--password-file, or ${PASSWORD_ENV}) or --authorized-keys is required."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=_arg(_whole, "the port", 0, 65535), default=DEFAULT_PORT, help="default 2222")
+    p.add_argument("--host-key", metavar="PATH", help=f"host key file, created on first run (default {data_dir()}/ssh_host_ed25519_key)")
+    p.add_argument("--password-file", metavar="FILE", help=f"the class password, first line of FILE (or set ${PASSWORD_ENV})")
+    p.add_argument("--authorized-keys", metavar="FILE", help="accept the public keys in this authorized_keys file")
+    p.add_argument("--max-sessions", type=_arg(_whole, "max sessions", 1, 10_000), default=50, help="default 50")
+    p.add_argument(
+        "--idle-timeout",
+        type=_arg(_whole, "the idle timeout", 0, 7 * 24 * 3600),
+        default=3600,
+        metavar="SECONDS",
+        help="end a session after this long without a key (default 3600; 0: never)",
+    )
+    add_scenario_options(p)
+    return p
+
+
+def main(argv: Sequence[str]) -> int:
+    from bptui.cli import join_negative_values, make_engine, scenario_from_args
+
+    parser = build_parser()
+    args = parser.parse_args(join_negative_values(list(argv)))
+    try:
+        scenario: Scenario = scenario_from_args(args)
+        make_engine(scenario)  # every student starts from a scenario that runs
+    except ValueError as e:
+        parser.error(str(e))
+    password = os.environ.get(PASSWORD_ENV) or None
+    if args.password_file:
+        try:
+            password = Path(args.password_file).read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, IndexError, UnicodeDecodeError) as e:
+            parser.error(f"--password-file {args.password_file}: cannot read a password ({e})")
+        if not password:
+            parser.error(f"--password-file {args.password_file}: the first line is empty")
+    if args.authorized_keys and not Path(args.authorized_keys).is_file():
+        parser.error(f"--authorized-keys {args.authorized_keys}: no such file")
+    loopback = is_loopback(args.host)
+    if not loopback and not (password or args.authorized_keys):
+        parser.error(
+            f"listening on {args.host} reaches beyond this machine: give a class password "
+            f"(--password-file or ${PASSWORD_ENV}) or --authorized-keys"
+        )
+    key_path = Path(args.host_key) if args.host_key else data_dir() / "ssh_host_ed25519_key"
+    with tempfile.TemporaryDirectory(prefix="bptui-serve-") as tmp:
+        scenario_file = Path(tmp) / "scenario.toml"
+        scenario_file.write_text(dumps(scenario), encoding="utf-8")
+        room = Classroom(
+            scenario_file,
+            args.max_sessions,
+            args.idle_timeout or None,
+            password,
+            require_auth=bool(password or args.authorized_keys),
+        )
+        try:
+            asyncio.run(serve(args.host, args.port, key_path, room, args.authorized_keys))
+        except OSError as e:
+            print(f"bptui serve: error: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
+            return 2
+        except (ValueError, asyncssh.KeyImportError) as e:
+            print(f"bptui serve: error: {e}", file=sys.stderr)
+            return 2
+    return 0
