@@ -1,0 +1,355 @@
+"""`bptui serve` with the real OpenSSH client (and asyncssh's client where
+OpenSSH makes a case awkward), against a server started on a free loopback
+port. .ci/run installs openssh-client and tmux."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncssh
+import pytest
+
+SSH = shutil.which("ssh")
+SFTP = shutil.which("sftp")
+TMUX = shutil.which("tmux")
+
+pytestmark = pytest.mark.skipif(not (SSH and SFTP and TMUX), reason="needs openssh-client and tmux")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, tmp: Path, *args: str, env: dict | None = None) -> None:
+        self.port = free_port()
+        self.key = tmp / "host_key"
+        self.err_path = tmp / f"serve-{self.port}.err"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bptui", "serve", "--port", str(self.port), "--host-key", str(self.key), *args],
+            stdout=subprocess.PIPE,
+            stderr=open(self.err_path, "w"),
+            text=True,
+            env={**os.environ, "XDG_DATA_HOME": str(tmp / "data"), **(env or {})},
+        )
+        self.banner = [self.proc.stdout.readline() for _ in range(3)]
+        assert "listening on 127.0.0.1" in self.banner[0], (self.banner, self.log)
+
+    @property
+    def log(self) -> str:
+        return self.err_path.read_text()
+
+    def pids(self) -> list[int]:
+        return [int(p) for p in _grep(self.log, "pid=")]
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def _grep(text: str, marker: str) -> list[str]:
+    return [line.split(marker)[1].split()[0] for line in text.splitlines() if marker in line]
+
+
+@pytest.fixture
+def server(tmp_path):
+    s = Server(tmp_path)
+    yield s
+    s.stop()
+
+
+def ssh_args(port: int, user: str = "student") -> list[str]:
+    return [
+        SSH, "-p", str(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", f"{user}@127.0.0.1",
+    ]  # fmt: skip
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run([TMUX, *args], capture_output=True, text=True, timeout=20).stdout
+
+
+def wait_for(session: str, text: str, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = tmux("capture-pane", "-p", "-t", session)
+        if text in shown:
+            return shown
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} never appeared; the screen was:\n{shown}")
+
+
+@pytest.fixture
+def student():
+    sessions = []
+
+    def start(port: int, cols: int = 80, rows: int = 24) -> str:
+        name = f"bptui-ssh-{uuid.uuid4().hex[:8]}"
+        cmd = " ".join(ssh_args(port)[:-1] + ["-tt", ssh_args(port)[-1]])
+        subprocess.run([TMUX, "new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows), cmd], check=True)
+        sessions.append(name)
+        return name
+
+    yield start
+    for name in sessions:
+        tmux("kill-session", "-t", name)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is dead too (its parent has not reaped it yet)
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_dead(pid: int, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_banner_prints_the_fingerprint_and_the_command(server):
+    assert server.banner[1].startswith("host key SHA256:")
+    assert f"ssh -p {server.port} any-name@127.0.0.1" in server.banner[2]
+
+
+def test_a_student_gets_the_stepper_and_steps(server, student):
+    s = student(server.port)
+    shown = wait_for(s, "Forward pass")
+    assert "12.22010" in shown and "step 0" in shown
+    tmux("send-keys", "-t", s, "Space")
+    shown = wait_for(s, "step 1")
+    assert "0.7406864" in shown
+    assert "connect 127.0.0.1:" in server.log and "user=student" in server.log
+
+
+def test_window_size_changes_reach_the_app(server, student):
+    s = student(server.port, 80, 24)
+    top = wait_for(s, "Forward pass").splitlines()[0]
+    assert len(top.rstrip()) == 80
+    tmux("set-option", "-t", s, "window-size", "manual")
+    tmux("resize-window", "-t", s, "-x", "110", "-y", "30")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        top = tmux("capture-pane", "-p", "-t", s).splitlines()[0]
+        if len(top.rstrip()) == 110:
+            break
+        time.sleep(0.1)
+    assert len(top.rstrip()) == 110, top
+
+
+def test_quitting_closes_the_connection(server, student):
+    s = student(server.port)
+    wait_for(s, "Forward pass")
+    tmux("send-keys", "-t", s, "q")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and s in tmux("list-sessions"):
+        time.sleep(0.1)
+    assert s not in tmux("list-sessions")
+    (pid,) = server.pids()
+    assert wait_dead(pid)
+
+
+def test_a_killed_client_leaves_no_app_behind(server, student):
+    s = student(server.port)
+    wait_for(s, "Forward pass")
+    (pid,) = server.pids()
+    assert alive(pid)
+    tmux("kill-session", "-t", s)  # the ssh client dies with its terminal
+    assert wait_dead(pid), "the app outlived its connection"
+    assert "disconnect 127.0.0.1:" in server.log
+
+
+def test_exec_sftp_and_stdio_forwarding_are_refused(server):
+    r = subprocess.run([*ssh_args(server.port), "ls", "/"], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and "bin" not in r.stdout
+    r = subprocess.run(
+        [SFTP, "-P", str(server.port), "-b", "/dev/null", *ssh_args(server.port)[3:]],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert r.returncode != 0
+    r = subprocess.run(
+        [*ssh_args(server.port)[:-1], "-W", f"127.0.0.1:{server.port}", ssh_args(server.port)[-1]],
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert r.returncode != 0 and "SSH-2.0" not in r.stdout
+    assert server.pids() == []  # none of them started an app
+
+
+def test_port_forwarding_is_refused(server):
+    async def attempt() -> None:
+        async with asyncssh.connect(
+            "127.0.0.1", server.port, username="student", known_hosts=None, client_keys=None
+        ) as conn:
+            with pytest.raises(asyncssh.ChannelOpenError):  # -L
+                await conn.open_connection("127.0.0.1", server.port)
+            with pytest.raises(asyncssh.ChannelListenError):  # -R
+                await conn.start_server(lambda *a: None, "127.0.0.1", 0)
+
+    asyncio.run(attempt())
+
+
+def test_a_session_without_a_terminal_is_told_why(server):
+    r = subprocess.run([*ssh_args(server.port)[:-1], "-T", ssh_args(server.port)[-1]],
+                       capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert r.returncode == 1 and "a terminal is needed: connect with ssh -t" in r.stdout
+
+
+def test_max_sessions(tmp_path, student):
+    server = Server(tmp_path, "--max-sessions", "1")
+    try:
+        first = student(server.port)
+        wait_for(first, "Forward pass")
+        r = subprocess.run([*ssh_args(server.port)[:-1], "-tt", ssh_args(server.port)[-1]],
+                           capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)  # fmt: skip
+        assert r.returncode == 1 and "the class is full (1 sessions)" in r.stdout
+        assert "Forward pass" in tmux("capture-pane", "-p", "-t", first)  # the first student is untouched
+    finally:
+        server.stop()
+
+
+def test_idle_sessions_end(tmp_path, student):
+    server = Server(tmp_path, "--idle-timeout", "2")
+    try:
+        s = student(server.port)
+        wait_for(s, "Forward pass")
+        (pid,) = server.pids()
+        assert wait_dead(pid, 20)
+        assert "idle timeout" in server.log
+    finally:
+        server.stop()
+
+
+def test_ctrl_c_stops_the_server_and_every_session(tmp_path, student):
+    server = Server(tmp_path)
+    s1, s2 = student(server.port), student(server.port)
+    wait_for(s1, "Forward pass")
+    wait_for(s2, "Forward pass")
+    pids = server.pids()
+    assert len(pids) == 2
+    assert server.stop() == 0
+    assert all(wait_dead(p) for p in pids)
+    assert "stopping: ending 2 session(s)" in server.log and "stopped" in server.log
+
+
+def test_host_key_is_kept_across_restarts(tmp_path):
+    first = Server(tmp_path)
+    fp = first.banner[1].split()[2]
+    first.stop()
+    second = Server(tmp_path)
+    try:
+        assert second.banner[1].split()[2] == fp
+    finally:
+        second.stop()
+
+
+# --- authentication ------------------------------------------------------------------------
+
+
+def run_serve(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bptui", "serve", *args], capture_output=True, text=True, timeout=30,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def test_beyond_loopback_without_a_secret_refuses_to_start():
+    r = run_serve("--host", "0.0.0.0", "--port", str(free_port()))
+    assert r.returncode == 2 and "give a class password" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["--port", "70000"], "the port must be between 0 and 65535"),
+        (["--password-file", "/nonexistent"], "cannot read a password"),
+        (["--authorized-keys", "/nonexistent"], "no such file"),
+        (["--max-sessions", "0"], "max sessions must be between 1"),
+        (["--layers", "9"], "layers must be between 1 and 8"),
+    ],
+)
+def test_bad_serve_options_exit_2(args, reason):
+    r = run_serve(*args)
+    assert r.returncode == 2 and reason in r.stderr and "Traceback" not in r.stderr
+
+
+def test_password_is_required_when_given(tmp_path):
+    pw = tmp_path / "pw"
+    pw.write_text("correct horse\n")
+    server = Server(tmp_path, "--password-file", str(pw))
+
+    async def login(password: str) -> None:
+        async with asyncssh.connect(
+            "127.0.0.1", server.port, username="student", password=password,
+            known_hosts=None, client_keys=None, agent_path=None,
+        ):  # fmt: skip
+            pass
+
+    try:
+        with pytest.raises(asyncssh.PermissionDenied):
+            asyncio.run(login("wrong"))
+        asyncio.run(login("correct horse"))
+        assert "secret" not in server.log and "correct horse" not in server.log
+    finally:
+        server.stop()
+
+
+def test_password_from_the_environment_beyond_loopback(tmp_path):
+    server = Server(tmp_path, "--host", "127.0.0.1", env={"BPTUI_CLASS_PASSWORD": "s3cret"})
+    try:
+        async def login(password: str) -> None:
+            async with asyncssh.connect("127.0.0.1", server.port, username="x", password=password,
+                                        known_hosts=None, client_keys=None, agent_path=None):  # fmt: skip
+                pass
+
+        with pytest.raises(asyncssh.PermissionDenied):
+            asyncio.run(login("nope"))
+        asyncio.run(login("s3cret"))
+    finally:
+        server.stop()
+
+
+def test_authorized_keys(tmp_path):
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    other = asyncssh.generate_private_key("ssh-ed25519")
+    keys = tmp_path / "authorized_keys"
+    keys.write_bytes(key.export_public_key())
+    server = Server(tmp_path, "--authorized-keys", str(keys))
+
+    async def login(k) -> None:
+        async with asyncssh.connect("127.0.0.1", server.port, username="t", client_keys=[k],
+                                    known_hosts=None, agent_path=None, password=None):  # fmt: skip
+            pass
+
+    try:
+        with pytest.raises(asyncssh.PermissionDenied):
+            asyncio.run(login(other))
+        asyncio.run(login(key))
+    finally:
+        server.stop()
