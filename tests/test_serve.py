@@ -353,3 +353,21 @@ def test_authorized_keys(tmp_path):
         asyncio.run(login(key))
     finally:
         server.stop()
+
+
+def test_one_apps_crash_touches_no_one_else(server, student):
+    s1, s2 = student(server.port), student(server.port)
+    wait_for(s1, "Forward pass")
+    wait_for(s2, "Forward pass")
+    first, second = server.pids()
+    os.kill(first, signal.SIGKILL)  # one app dies
+    deadline = time.monotonic() + 10
+    sessions = tmux("list-sessions")
+    while time.monotonic() < deadline and (s1 in sessions and s2 in sessions):
+        time.sleep(0.1)
+        sessions = tmux("list-sessions")
+    assert (s1 in sessions) != (s2 in sessions)  # exactly one connection closed
+    survivor = s2 if s2 in sessions else s1
+    tmux("send-keys", "-t", survivor, "Space")
+    assert "step 1" in wait_for(survivor, "step 1")
+    assert server.proc.poll() is None  # and the server runs on
