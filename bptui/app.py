@@ -12,23 +12,23 @@ from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import Footer
 
 from bptui.engine import Engine
-from bptui.walk import Operation, operations, view
-from bptui.series import CorrectRun
+from bptui.landscape import HERE, TRAIL
 from bptui.numfmt import fmt
 from bptui.scenario import Scenario, parse_learning_rate, standing_note
 from bptui.scenario_file import save as save_scenario
-from bptui.session import export_session
 from bptui.screens.help_screen import HelpScreen
-from bptui.landscape import HERE, TRAIL
+from bptui.series import CorrectRun
+from bptui.session import export_session
+from bptui.walk import Operation, operations, view
 from bptui.widgets.cost_chart import CostChart
-from bptui.widgets.landscape_view import LandscapeView
 from bptui.widgets.forward_pane import ForwardPane
 from bptui.widgets.gradient_pane import GradientPane
-from bptui.widgets.prompt_input import PromptInput
+from bptui.widgets.landscape_view import LandscapeView
 from bptui.widgets.message_bar import MessageBar
+from bptui.widgets.prompt_input import PromptInput
 from bptui.widgets.status_pane import StatusPane
 
-NARROW = 78
+NARROW = 78  # below this many columns the panes stack and scroll
 JUMP_LABEL = "jump how many steps:"
 MAX_JUMP = 10_000_000
 # play speeds, in steps a second; the screen redraws at most FRAME_RATE times a
@@ -37,7 +37,7 @@ SPEEDS = (1, 2, 5, 10, 20, 50, 100, 1_000, 10_000, 100_000)
 FRAME_RATE = 20
 RATE_LABEL = "learning rate:"
 EXPORT_LABEL = "export session to:"
-SAVE_LABEL = "save scenario to:"  # below this many columns the panes stack and scroll
+SAVE_LABEL = "save scenario to:"
 
 
 class BptuiApp(App[None]):
