@@ -73,10 +73,13 @@ class BptuiApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, engine: Engine, scenario: Scenario) -> None:
+    def __init__(self, engine: Engine, scenario: Scenario, *, files: bool = True) -> None:
         super().__init__()
         self.engine = engine
         self.scenario = scenario
+        # e and s write files; a student's app under bptui serve must not
+        # write on the teacher's machine
+        self.files = files
         self._pending_path: Path | None = None
         self._sync_pending = False
         self._speed = SPEEDS.index(10)
@@ -393,9 +396,15 @@ class BptuiApp(App[None]):
         self.bar.ask(RATE_LABEL, repr(self.engine.lr), "rate")
 
     def action_export(self) -> None:
+        if not self.files:
+            self.say("Export is off here: this bptui is served over SSH and writes no files.")
+            return
         self.bar.ask(EXPORT_LABEL, f"bptui-session-step{self.engine.step_count}.json", "export")
 
     def action_save_scenario(self) -> None:
+        if not self.files:
+            self.say("Saving is off here: this bptui is served over SSH and writes no files.")
+            return
         self.bar.ask(SAVE_LABEL, "scenario.toml", "save")
 
     @property

@@ -122,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--replay", metavar="FILE.json", help="reopen a session exported with e, at the same step, bit for bit"
     )
+    p.add_argument(
+        "--no-files",
+        action="store_true",
+        help="turn off e (export) and s (save): bptui serve starts every student's app with it",
+    )
     p.add_argument("--version", action="version", version=f"bptui {__version__}")
     return p
 
@@ -212,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(e))
     from bptui.app import BptuiApp  # Textual loads only when the app runs
 
-    BptuiApp(engine, scenario=scenario).run()
+    BptuiApp(engine, scenario, files=not args.no_files).run()
     return 0
 
 

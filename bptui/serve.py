@@ -94,7 +94,7 @@ class Classroom:
         self.sessions: set[AppSession] = set()
 
     def app_command(self) -> list[str]:
-        return [sys.executable, "-m", "bptui", "--scenario", str(self.scenario_file)]
+        return [sys.executable, "-m", "bptui", "--no-files", "--scenario", str(self.scenario_file)]
 
 
 class ClassroomServer(asyncssh.SSHServer):

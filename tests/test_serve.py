@@ -371,3 +371,13 @@ def test_one_apps_crash_touches_no_one_else(server, student):
     tmux("send-keys", "-t", survivor, "Space")
     assert "step 1" in wait_for(survivor, "step 1")
     assert server.proc.poll() is None  # and the server runs on
+
+
+def test_a_student_cannot_write_files_on_the_server(server, student, tmp_path):
+    s = student(server.port)
+    wait_for(s, "Forward pass")
+    tmux("send-keys", "-t", s, "e")
+    shown = wait_for(s, "Export is off here")
+    assert "export session to:" not in shown
+    tmux("send-keys", "-t", s, "s")
+    wait_for(s, "Saving is off here")
