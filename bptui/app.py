@@ -19,7 +19,7 @@ from bptui.scenario_file import save as save_scenario
 from bptui.screens.help_screen import HelpScreen
 from bptui.series import CorrectRun
 from bptui.session import export_session
-from bptui.walk import Operation, operations, view
+from bptui.walk import Operation, follow, operations, view
 from bptui.widgets.cost_chart import CostChart
 from bptui.widgets.forward_pane import ForwardPane
 from bptui.widgets.gradient_pane import GradientPane
@@ -145,6 +145,12 @@ class BptuiApp(App[None]):
         self._sync_pending = False
         e = self.engine
         walk = view(self._walk, self._walk_pos) if self._walk else None
+        if walk is not None and not self.one_pane_per_param:
+            # one chain on screen: the one holding the walk's current factor
+            pane = self.query_one(GradientPane)
+            wanted = follow(e.network, walk.current, pane.param)
+            if wanted != pane.param:
+                pane.select(wanted)
         self.query_one(ForwardPane).show(e, walk)
         for pane in self.query(GradientPane):
             pane.show(e, self.show_check, walk)

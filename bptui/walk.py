@@ -131,3 +131,25 @@ def view(ops: list[Operation], position: int) -> WalkView:
             w.updates[op.name] = op.new_value
     w.current = ops[position - 1] if position > 0 else None
     return w
+
+
+def follow(network: Network, op: Operation | None, shown: str) -> str:
+    """Which parameter's chain to show while a walk is on `op`, when the screen
+    has room for one chain (`shown` is the one on screen): the current factor
+    must be in view. A factor that completes a parameter's gradient shows
+    that parameter; a factor already in the shown chain keeps it; any other
+    goes to the first parameter whose chain holds it. An update shows the
+    parameter being updated."""
+    if op is None or op.kind == "forward":
+        return shown
+    if op.kind == "update":
+        return op.name
+    if op.completes in network.params:
+        return op.completes
+
+    def holds(p: str) -> bool:
+        return any(e.key == op.edge.key for path in network.paths[p] for e in path)
+
+    if holds(shown):
+        return shown
+    return next((p for p in network.params if holds(p)), shown)

@@ -1,10 +1,12 @@
 """Pilot tests: press keys, then read what the panes show and check every
 number against hand algebra (not the engine)."""
 
+import io
 import math
 import re
 
 import pytest
+from rich.console import Console
 
 from bptui.app import BptuiApp
 from bptui.cli import make_engine
@@ -16,7 +18,7 @@ from bptui.widgets.forward_pane import ForwardPane
 from bptui.widgets.gradient_pane import GradientPane
 from bptui.widgets.message_bar import MessageBar
 from bptui.widgets.status_pane import StatusPane
-from bptui.walk import operations
+from bptui.walk import operations, view
 from tests.reference import AFTER_ONE_STEP, GRADS, START
 
 NUMBER = re.compile(r"[−-]?\d+\.\d+(?:e[−-]?\d+)?")
@@ -104,6 +106,14 @@ def assert_screen_matches(app: BptuiApp, x: float, y: float, w1: float, w2: floa
             return hand_state(x, y, a, b)["forward"]["J"]
         assert fd == pytest.approx((loss_at(h) - loss_at(-h)) / (2 * h), rel=1e-6)
         assert 0 <= err < 1e-6
+
+
+def screen_text(app: BptuiApp) -> str:
+    """What the terminal shows, as plain text (what Textual's screenshot draws)."""
+    w, h = app.size
+    console = Console(width=w, height=h, file=io.StringIO(), color_system=None, record=True, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text(styles=False)
 
 
 def message(app: BptuiApp) -> str:
@@ -657,24 +667,57 @@ async def test_the_mistakes_belong_to_the_questions_network():
 # --- walk mode ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "kw",
-    [{}, {"preset": "mazur"}, {"layers": 6, "biases": (0.1,) * 6, "activation": "tanh", "y": 0.3}, {"loss": "bce", "y": 0.2}],
-)
+WALK_SCENARIOS = [
+    {},
+    {"preset": "mazur"},
+    {"layers": 6, "biases": (0.1,) * 6, "activation": "tanh", "y": 0.3},
+    {"loss": "bce", "y": 0.2},
+]
+
+
+@pytest.mark.parametrize("kw", WALK_SCENARIOS)
 async def test_walking_through_a_step_equals_a_step_bit_for_bit(kw):
     walked, stepped = app_for(**kw), make_engine(Scenario(**kw))
     stepped.step(2)
     async with walked.run_test(size=(80, 24)) as pilot:
         await pilot.press("space")
-        ops = len(operations(walked.engine))
-        for _ in range(ops):
+        ops = operations(walked.engine)
+        # every update the walk shows, before the step is taken, is the number
+        # a separate engine's step gives, bit for bit and as displayed
+        for op in ops[:-1]:
             await pilot.press("full_stop")
+        await pilot.pause()
+        updates = walked._walk and view(walked._walk, len(ops) - 1).updates
+        expected = dict(zip(stepped.network.params, stepped.params))
+        for name, new in updates.items():
+            assert new == expected[name]
+        shown = [op for op in ops if op.kind == "update"]
+        assert shown and all(op.lines[0].endswith("= " + fmt(expected[op.name], keep_zeros=False)) for op in shown)
+        await pilot.press("full_stop")
         await pilot.pause()
         assert not walked.walking
         assert walked.engine.step_count == 2
         assert walked.engine.params == stepped.params
         assert walked.engine.history_array().tobytes() == stepped.history_array().tobytes()
         assert "complete" in message(walked)
+
+
+@pytest.mark.parametrize("kw", WALK_SCENARIOS)
+async def test_every_walk_operation_is_on_screen_at_80x24(kw):
+    """The current operation's row (marked ◀) is never scrolled out of view,
+    whichever pane it lives in, and its explanation is never cut."""
+    app = app_for(**kw)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ops = operations(app.engine)
+        for i, op in enumerate(ops[:-1], 1):
+            await pilot.press("full_stop")
+            await pilot.pause()
+            text = screen_text(app)
+            assert "◀" in text, f"operation {i} ({op.kind} {op.name}) is off screen:\n{text}"
+            assert message(app) == " ".join(op.lines), f"operation {i}'s explanation is cut"
+            if op.kind == "update":
+                # the status shows the update being built, with its value
+                assert any(line.startswith(f"{op.name}:") and line.endswith("◀") for line in status(app))
 
 
 async def test_walk_shows_pending_values_and_explains_each_operation():

@@ -172,6 +172,15 @@ class LabelledPane(ScrollableContainer):
         self.query_one(".labels", LinePane).set_lines([label for label, _ in rows])
         self.query_one(".values", LinePane).set_lines([value for _, value in rows])
         self._fit_labels()
+        # once the new rows are laid out: fit again (a scrollbar may have come
+        # or gone with them), and bring a walk's current row into view
+        current = next((y for y, (_, value) in enumerate(rows) if value.plain.endswith(CURRENT)), None)
+        self.call_after_refresh(self._settle, current)
+
+    def _settle(self, current: int | None) -> None:
+        self._fit_labels()
+        if current is not None:
+            self.scroll_to_region(Region(0, current, 1, 1), animate=False, immediate=True)
 
     def on_resize(self) -> None:
         self._fit_labels()

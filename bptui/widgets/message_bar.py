@@ -13,9 +13,16 @@ from bptui.widgets.line_pane import LinePane
 from bptui.widgets.prompt_input import PromptInput
 
 
+MAX_LINES = 3  # the bar's height at most (see app.tcss)
+
+
 class MessageLine(LinePane):
     """The text of the bar; a warning starts with "!" so it reads without color.
-    A message longer than the line wraps onto a second line (never more)."""
+    A message longer than the line wraps onto a second line (never more); a
+    walk's explanation may take a third."""
+
+    _text: Text | None = None
+    _lines_given: tuple[str, ...] = ()
 
     def say(self, text: str, *, warning: bool = False) -> None:
         self.set_class(warning, "-warning")
@@ -24,24 +31,34 @@ class MessageLine(LinePane):
 
     def on_resize(self) -> None:
         super().on_resize()
-        if getattr(self, "_text", None) is not None:
+        if self._text is not None or self._lines_given:
             self._wrap()
 
     def _wrap(self) -> None:
-        width = self.size.width or (self.app.size.width - 2)
-        lines = list(self._text.wrap(self.app.console, max(1, width)))
-        if len(lines) > 2:  # keep two lines, and say that more was cut
-            lines = lines[:2]
-            lines[1].truncate(max(1, width - 1))
-            lines[1].append("…")
-        self.set_lines([line.copy() for line in lines])
+        if self._text is None:  # a walk's explanation: its lines wrap on their own
+            texts = [Text(self._lines_given[0], "bold")] + [Text(t, "italic") for t in self._lines_given[1:]]
+            self.set_lines(self._fit(texts, MAX_LINES))
+            return
+        self.set_lines(self._fit([self._text], 2))
+
+    def _fit(self, texts: list[Text], most: int) -> list[Text]:
+        """Wrap each text to the width; keep at most `most` lines, and say
+        with … that more was cut."""
+        width = max(1, self.size.width or (self.app.size.width - 2))
+        lines = [line.copy() for text in texts for line in text.wrap(self.app.console, width)]
+        if len(lines) > most:
+            lines = lines[:most]
+            lines[-1].truncate(max(1, width - 1))
+            lines[-1].append("…")
+        return lines
 
     def explain(self, lines: tuple[str, ...]) -> None:
-        """A walk's explanation: the operation, then its rule or its chain step."""
+        """A walk's explanation: the operation, then its rule or its chain
+        step; a long one wraps (a wide chain sum takes two lines)."""
         self.set_class(False, "-warning")
         self._text = None
-        texts = [Text(lines[0], "bold")] + [Text(line, "italic") for line in lines[1:]]
-        self.set_lines(texts)
+        self._lines_given = lines
+        self._wrap()
 
 
 class MessageBar(Vertical):
