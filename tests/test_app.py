@@ -650,8 +650,14 @@ async def test_m_cycles_the_mistakes_and_the_chart_compares_with_the_correct_run
         assert app.engine.rule.name == "answer"
         assert pane_values(app.query_one(ForwardPane))["w1"] == pytest.approx(1.4913, abs=5e-5)
         assert "dJ/dw2=−1.439869" in status(app)[2]
+        # other messages replace the note; the status still names the rule
+        await pilot.press("g", "v", "v", "full_stop")
+        await pilot.pause()
+        assert "answer's slip" not in message(app)
+        assert "! answer's slip" in str(app.query_one(StatusPane).border_title)
         await pilot.press("m")
         await pilot.pause()
+        assert "Status · last update" in str(app.query_one(StatusPane).border_title)
         assert app.engine.rule.name == "correct" and chart.compare_points is None
         assert "J by step" in str(chart.border_title)
 

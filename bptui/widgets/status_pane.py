@@ -17,12 +17,22 @@ class StatusPane(LabelledPane):
 
     def __init__(self, loss: str = "J", *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.border_title = f"Status · last update w ← w − lr·d{loss}/dw"
+        self.loss = loss
+        self.border_title = self.title_for(None)
+
+    def title_for(self, rule) -> str:
+        """The rule in force, named whatever message the bar shows since."""
+        if rule is None or rule.correct:
+            return f"Status · last update w ← w − lr·d{self.loss}/dw"
+        return f"Status · ! {rule.title} · m: next rule"
 
     def show(self, engine: Engine, params: list[str], walk: WalkView | None = None) -> None:
         """Step, rate, J, and the last update of `params` (those on screen);
         in a walk, the update being built, · for weights not updated yet."""
         net = engine.network
+        title = self.title_for(engine.rule)
+        if self.border_title != title:
+            self.border_title = title
         name_w = max(len(p) for p in net.params)
         label_w = max(name_w + 2, len("step "))
         pad = Text(" " * label_w)
