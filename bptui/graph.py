@@ -48,8 +48,10 @@ class Op:
     np_forward: Callable[[Sequence[str]], str] | None = None
     # local factor i in words: explain(i, out, args)
     explain: Callable[[int, str, Sequence[str]], str] = lambda i, out, a: ""
-    # the open interval an activation's output lies in, where it is bounded
+    # the interval an activation's output lies in, where it is bounded: open
+    # (σ, tanh: the edges are only neared) unless out_closed (relu reaches 0)
     out_range: tuple[float, float] | None = None
+    out_closed: bool = False
     note: str = ""  # a convention the screen should state
 
 
@@ -148,6 +150,8 @@ OPS: dict[str, Op] = {
         explain=lambda i, out, a: f"relu's slope: 1 where {a[0]} > 0, else 0 (relu′(0) is taken as 0)",
         rule="relu(z) = max(z, 0)",
         note="relu′(0) is taken as 0 here.",
+        out_range=(0.0, math.inf),
+        out_closed=True,
     ),
     "linear": Op(
         "linear",

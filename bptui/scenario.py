@@ -140,14 +140,21 @@ def floor_note(network: Network) -> str | None:
     loss_op = network.by_name[network.loss].op
     if loss_op == "bce":
         return f"with bce, J ≥ H(y), the entropy of y = {fmt(y, keep_zeros=False)}: at best J = {fmt(floor)}, never 0."
-    lo, hi = OPS[activation].out_range
+    op = OPS[activation]
+    lo, hi = op.out_range
     edge = hi if y > hi else lo
+    e = fmt(edge, keep_zeros=False)
     half = "½" if loss_op == "half_se" else ""
     name = "σ" if activation == "sigmoid" else activation
+    if op.out_closed:  # relu: o = 0 is reached, and with it the floor
+        return (
+            f"y = {fmt(y, keep_zeros=False)} is below {name}'s range [{fmt(lo, keep_zeros=False)}, ∞): "
+            f"J ≥ {half}({e} − y)² = {fmt(floor, keep_zeros=False)}, reached when o = {e}, never less."
+        )
     return (
         f"y = {fmt(y, keep_zeros=False)} is outside {name}'s range "
         f"({fmt(lo, keep_zeros=False)}, {fmt(hi, keep_zeros=False)}): "
-        f"J can near {half}({edge:g} − y)² = {fmt(floor, keep_zeros=False)}, never 0."
+        f"J can near {half}({e} − y)² = {fmt(floor, keep_zeros=False)}, never 0."
     )
 
 

@@ -113,6 +113,8 @@ def test_names_follow_the_question_for_two_layers():
         ("sigmoid", "se", -0.5, 0.25),
         ("tanh", "se", 3.0, 4.0),
         ("relu", "se", 4.0, None),
+        ("relu", "se", -1.5, 2.25),  # relu's output is never below 0
+        ("relu", "half-se", -3.0, 4.5),
         ("sigmoid", "se", 0.5, None),
         ("sigmoid", "bce", 0.5, math.log(2)),
         ("sigmoid", "bce", 1.0, None),
@@ -121,6 +123,19 @@ def test_names_follow_the_question_for_two_layers():
 def test_floor(activation, loss, y, floor):
     net = chain_network(2, activation, loss, False, 2.0, y)
     assert net.floor == (None if floor is None else pytest.approx(floor, rel=1e-15))
+
+
+def test_relu_reaches_its_floor_and_never_goes_below():
+    """The floor is a bound, not a guess: every J of a run stays at or above
+    it, and relu (unlike σ) reaches it, once its output is 0."""
+    from bptui.engine import Engine
+
+    net = chain_network(2, "relu", "se", False, 2.0, -1.5)
+    engine = Engine(net, [0.8, 0.6], 0.05)
+    engine.step(200)
+    losses = [engine.loss_at(k) for k in range(201)]
+    assert min(losses) >= net.floor == 1.5**2
+    assert losses[-1] == net.floor  # o = 0 exactly: J = (0 − y)²
 
 
 # --- Mazur's 2-2-2 example -------------------------------------------------------
@@ -198,3 +213,19 @@ def test_mazur_undo_is_exact():
     e.step(50)
     e.reset()
     assert (e.params, e.trace.adjoints) == start
+
+
+@pytest.mark.parametrize(
+    "activation, y, note",
+    [
+        ("sigmoid", 4.0, "y = 4 is outside σ's range (0, 1): J can near (1 − y)² = 9, never 0."),
+        ("tanh", -1.5, "y = −1.5 is outside tanh's range (−1, 1): J can near (−1 − y)² = 0.25, never 0."),
+        ("relu", -1.5, "y = −1.5 is below relu's range [0, ∞): J ≥ (0 − y)² = 2.25, reached when o = 0, never less."),
+        ("relu", 1.5, None),
+        ("linear", -1.5, None),
+    ],
+)
+def test_floor_note_says_what_j_can_reach(activation, y, note):
+    from bptui.scenario import Scenario, floor_note
+
+    assert floor_note(Scenario(activation=activation, y=y).network()) == note
