@@ -69,6 +69,25 @@ class HistoryWatcher:
         return low
 
 
+def start_problem(trace: Trace) -> str | None:
+    """Why a run cannot start here, or None: J must be finite, and bce needs
+    o strictly inside (0, 1). (A gradient that overflows at a finite J may
+    start: the screen shows where its product overflowed.)"""
+    net = trace.network
+    loss_node = net.by_name[net.loss]
+    if loss_node.op == "bce":
+        o = trace.values[loss_node.args[0]]
+        if o in (0.0, 1.0):
+            # σ rounds to exactly 1 once z passes about 37 (to 0 past −745)
+            return (
+                f"{loss_node.args[0]} rounds to exactly {o:g} at the starting point, where bce's ln or its "
+                f"slope (o − y)/(o(1 − o)) breaks down: choose weights that keep o inside (0, 1)"
+            )
+    if not math.isfinite(trace.loss):
+        return f"{net.loss} is not finite at the starting point ({trace.loss})"
+    return None
+
+
 class Engine:
     # Steps are recorded into a small Python list (appending to a list is
     # several times cheaper than to an array of doubles) and moved into the
@@ -91,8 +110,9 @@ class Engine:
                 raise ValueError(f"{name} must be finite, not {p}")
         check_learning_rate(lr)
         trace = network.evaluate(params)
-        if not math.isfinite(trace.loss):
-            raise ValueError(f"{network.loss} is not finite at the starting point ({trace.loss})")
+        problem = start_problem(trace)
+        if problem:
+            raise ValueError(problem)
         self.network = network
         self.n_params = len(params)
         self._width = self.n_params + 3  # a history row: params..., J, lr, rule

@@ -4,6 +4,7 @@ This module never imports Textual."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from bptui.graph import Trace
@@ -20,7 +21,7 @@ class Check:
     param: str
     backprop: float
     estimate: float  # (J(w + h) − J(w − h)) / 2h
-    rel_error: float  # |backprop − estimate| / max(|backprop|, |estimate|)
+    rel_error: float  # |backprop − estimate| / max(|backprop|, |estimate|); nan if either is not finite
 
 
 def check(trace: Trace, param: str) -> Check:
@@ -33,6 +34,9 @@ def check(trace: Trace, param: str) -> Check:
     down[i] -= h
     estimate = (net.evaluate(up).loss - net.evaluate(down).loss) / (2 * h)
     g = trace.grad(param)
+    if not (math.isfinite(g) and math.isfinite(estimate)):
+        # nothing to compare: an error of 0 here would claim agreement
+        return Check(param, g, estimate, math.nan)
     scale = max(abs(g), abs(estimate))
     rel = abs(g - estimate) / scale if scale > 0 else 0.0
     return Check(param, g, estimate, rel)

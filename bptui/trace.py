@@ -1,13 +1,15 @@
 """`bptui trace`: steps 0..N of a scenario as a table, CSV, JSON Lines or a
 summary of the last step. Step 0 is the start; step k the state after k
 updates; each row's gradients are the ones the next update would use.
-CSV and JSON carry full double precision (repr round-trips exactly).
+CSV and JSON carry full double precision (repr round-trips exactly); JSON
+writes a value that overflowed (nan, ±inf) as null, CSV as nan / inf.
 This module never imports Textual."""
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import sys
 from typing import Iterator, Sequence, TextIO
 
@@ -59,7 +61,9 @@ def write(engine: Engine, steps: Sequence[int], form: str, out: TextIO) -> None:
     loss = engine.network.loss
     if form == "json":
         for rec in records(engine, steps):
-            out.write(json.dumps(rec, allow_nan=True) + "\n")
+            # JSON has no nan or inf: a value that overflowed is null (strict
+            # parsers reject a bare NaN)
+            out.write(json.dumps(_finite_or_null(rec), allow_nan=False) + "\n")
     elif form == "csv":
         w = csv.DictWriter(out, fieldnames=cols, lineterminator="\n")
         w.writeheader()
@@ -80,6 +84,14 @@ def write(engine: Engine, steps: Sequence[int], form: str, out: TextIO) -> None:
             out.write(f"{c.ljust(width)}  {_cell(row[c])}\n")
     else:
         raise ValueError(f"unknown format {form!r}")
+
+
+def _finite_or_null(v):
+    if isinstance(v, dict):
+        return {k: _finite_or_null(x) for k, x in v.items()}
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
 
 
 def _cell(v) -> str:

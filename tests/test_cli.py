@@ -112,6 +112,10 @@ def test_help_lists_scenario_options(sub):
         (["--scenario", "/nonexistent.toml"], "/nonexistent.toml: no such file"),
         (["--weights", "1,2", "--w1", "3"], "either --weights or --w1/--w2"),
         (["--layers", "1", "--w2", "3"], "--w2 needs a second weight"),
+        # σ(40) rounds to 1.0: bce's slope would be 0/0 (and with y < 1, J = ∞)
+        (["--loss", "bce", "--y", "1", "--weights", "30,40"], "o rounds to exactly 1 at the starting point"),
+        (["--loss", "bce", "--y", "0.3", "--weights=30,-800"], "o rounds to exactly 0 at the starting point"),
+        (["--activation", "linear", "--weights", "1e300,1e300"], "J is not finite at the starting point"),
     ],
 )
 def test_bad_scenarios_exit_2(args, reason):

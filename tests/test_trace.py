@@ -95,3 +95,20 @@ def test_a_diverging_trace_stops_and_says_why():
 def test_trace_errors(args, reason):
     r = trace(*args)
     assert r.returncode == 2 and reason in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_json_writes_an_overflowed_value_as_null_never_a_bare_nan():
+    # dJ/dw1's product overflows on the way down (inf × 0): nan in the engine
+    r = trace("--weights=-1e308,1.7e308", "--steps", "0", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert "NaN" not in r.stdout and "Infinity" not in r.stdout
+
+    def strict(name):
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    (row,) = [json.loads(line, parse_constant=strict) for line in r.stdout.splitlines()]
+    assert row["gradients"]["w1"] is None
+    assert row["forward"]["z1"] is None  # −1e308 × 2 overflows to −inf
+    assert row["J"] == (0.5 - 4.0) ** 2 and row["gradients"]["w2"] == 0.0
+    r = trace("--weights=-1e308,1.7e308", "--steps", "0", "--format", "csv")
+    assert list(csv.DictReader(io.StringIO(r.stdout)))[0]["dJ/dw1"] == "nan"

@@ -1,0 +1,55 @@
+"""The finite-difference check beside each gradient: its estimate against an
+independent central difference, its relative error, and that it never moves
+the state."""
+
+import math
+
+import pytest
+
+from bptui.cli import make_engine
+from bptui.gradcheck import REL_STEP, check
+from bptui.scenario import Scenario
+from tests.test_engine import hand_gradients, loss
+
+
+@pytest.mark.parametrize("w1, w2", [(0.7713206, 0.02075195), (-1.3, 2.2), (4.0, -7.5)])
+def test_estimate_is_the_central_difference_and_error_compares_it_with_backprop(w1, w2):
+    engine = make_engine(Scenario(weights=(w1, w2)))
+    before = engine.params
+    for i, name in enumerate(("w1", "w2")):
+        c = check(engine.trace, name)
+        w = (w1, w2)[i]
+        h = REL_STEP * max(1.0, abs(w))
+        up = [w1, w2]
+        down = [w1, w2]
+        up[i] += h
+        down[i] -= h
+        by_hand = (loss(2.0, 4.0, *up) - loss(2.0, 4.0, *down)) / (2 * h)
+        assert c.estimate == pytest.approx(by_hand, rel=1e-9, abs=1e-14)
+        g = hand_gradients(2.0, 4.0, w1, w2)[i]
+        assert c.backprop == pytest.approx(g, rel=1e-12)
+        assert c.rel_error == pytest.approx(abs(c.backprop - c.estimate) / max(abs(c.backprop), abs(c.estimate)))
+        assert c.rel_error < 1e-5  # rounding limits it where the gradient is tiny next to J
+    assert engine.params == before  # a copy was perturbed, not the state
+
+
+def test_a_wrong_gradient_shows_a_large_error():
+    """The check can fail: a trace whose gradient is off by 1% reads 1e−2."""
+    engine = make_engine(Scenario())
+    trace = engine.trace
+    true = trace.grad("w2")
+    trace.adjoints["w2"] = true * 1.01
+    assert check(trace, "w2").rel_error == pytest.approx(0.01 / 1.01, rel=1e-5)
+
+
+def test_a_non_finite_gradient_has_no_error_figure():
+    # the product overflows on the way down to w1: nothing to compare
+    engine = make_engine(Scenario(weights=(-1e308, 1.7e308)))
+    c = check(engine.trace, "w1")
+    assert math.isnan(c.backprop) and math.isnan(c.rel_error)
+
+
+def test_zero_gradient_agrees_exactly():
+    engine = make_engine(Scenario(activation="relu", weights=(-1.0, 1.0), y=0.5))
+    c = check(engine.trace, "w2")
+    assert c.backprop == 0.0 and c.estimate == 0.0 and c.rel_error == 0.0
