@@ -202,8 +202,7 @@ class BptuiApp(App[None]):
             if delta < 0:
                 self.say("Not walking: . starts a walk through the next step, one operation at a time.")
                 return
-            if e.divergence is not None:
-                self.say(e.divergence.describe(), warning=True)
+            if self._cannot_step():
                 return
             self._walk, self._walk_pos = operations(e), 0
         self._walk_pos += delta
@@ -215,7 +214,7 @@ class BptuiApp(App[None]):
             self._end_walk()
             # the step is complete: take it, exactly as space would
             if e.step() == 0:
-                self.say(e.divergence.describe(), warning=True)
+                self._cannot_step()
             else:
                 self.query_one(MessageBar).message.explain(
                     (last.lines[0], f"step {e.step_count} complete: the same numbers space gives. . walks on")
@@ -237,14 +236,28 @@ class BptuiApp(App[None]):
         # space in mid-walk completes the step
         self._leave_walk()
         e = self.engine
-        if e.divergence is not None:
-            self.say(e.divergence.describe(), warning=True)
+        if self._cannot_step():
             return
         if e.step() == 0:
-            self.say(e.divergence.describe(), warning=True)
+            self._cannot_step()
         else:
             self.show_note()
         self.sync()
+
+    def _cannot_step(self) -> bool:
+        """Say why no step can be taken now, if none can: a refused
+        (non-finite) step, or a full history."""
+        e = self.engine
+        if e.divergence is not None:
+            self.say(e.divergence.describe(), warning=True)
+            return True
+        if e.history_full:
+            self.say(
+                f"History full: {e.max_steps:,} steps is the limit here (--max-history). u undoes, r resets.",
+                warning=True,
+            )
+            return True
+        return False
 
     def action_next_rule(self) -> None:
         self._leave_walk()
@@ -316,8 +329,7 @@ class BptuiApp(App[None]):
             self._stop_play()
             self.say(f"Paused at step {self.engine.step_count}.")
             return
-        if self.engine.divergence is not None:
-            self.say(self.engine.divergence.describe(), warning=True)
+        if self._cannot_step():
             return
         sps = SPEEDS[self._speed]
         self._play_timer = self.set_interval(1 / min(sps, FRAME_RATE), self._play_tick)
@@ -333,9 +345,9 @@ class BptuiApp(App[None]):
         # never leaves a queue of pending steps behind it.
         sps = SPEEDS[self._speed]
         self.engine.step(max(1, sps // FRAME_RATE))
-        if self.engine.divergence is not None:
+        if self.engine.divergence is not None or self.engine.history_full:
             self._stop_play()
-            self.say(self.engine.divergence.describe(), warning=True)
+            self._cannot_step()
         self.sync()
 
     def action_speed(self, delta: int) -> None:
@@ -349,6 +361,8 @@ class BptuiApp(App[None]):
     def action_jump(self) -> None:
         self._leave_walk()
         self._stop_play()
+        if self._cannot_step():
+            return
         self.bar.ask(JUMP_LABEL, "1000", "jump")
 
     def _jump(self, answer: str) -> None:
@@ -365,6 +379,12 @@ class BptuiApp(App[None]):
         taken = self.engine.step(n)
         if self.engine.divergence is not None:
             self.say(f"Jumped {taken:,} of {n:,} steps. " + self.engine.divergence.describe(), warning=True)
+        elif taken < n:
+            self.say(
+                f"Jumped {taken:,} of {n:,} steps: {start:,} → {self.engine.step_count:,}, the most history kept "
+                f"here (--max-history). u undoes, r resets.",
+                warning=True,
+            )
         else:
             self.say(f"Jumped {taken:,} steps: {start:,} → {self.engine.step_count:,}. u steps back one at a time.")
         self.sync()

@@ -26,8 +26,9 @@ w1, w2 drawn by np.random.seed(10); np.random.rand() twice.
 EPILOG = """\
 subcommands: bptui trace --help (print the steps), bptui serve --help (a class over SSH)
 
-keys: space/n step · l set rate · + double rate · - halve rate ·
-u/backspace undo · r reset · ? help · q quit
+keys: space/n step · . , walk one operation · l set rate · + - double/halve rate ·
+u/backspace undo · r reset · [ ] choose weight · g gradient check · m mistakes ·
+v landscape · p play · < > speed · j jump · e export · s save · ? help · q quit
 
 Scenario settings come from the defaults, then --scenario FILE, then flags.
 """
@@ -37,12 +38,18 @@ Scenario settings come from the defaults, then --scenario FILE, then flags.
 VALUE_FLAGS = (
     "--lr", "--x", "--y", "--w1", "--w2", "--seed", "--weights", "--biases",
     "--activation", "--loss", "--layers", "--preset", "--scenario", "--steps", "--format", "--replay",
+    "--max-history",
 )  # fmt: skip
 
 
 # flags that map one to one onto a Scenario setting, and all scenario flags
 SETTING_FLAGS = ("preset", "lr", "x", "y", "layers", "activation", "loss", "weights", "biases", "seed")
 SCENARIO_FLAGS = (*SETTING_FLAGS, "w1", "w2", "scenario")
+
+# history: a row of doubles a step (40 bytes for the question's network), so
+# 2,000,000 steps is 80 MB there; bptui serve keeps each student to less
+DEFAULT_MAX_HISTORY = 2_000_000
+MAX_HISTORY = 100_000_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -127,8 +134,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="turn off e (export) and s (save): bptui serve starts every student's app with it",
     )
+    add_history_option(p, DEFAULT_MAX_HISTORY)
     p.add_argument("--version", action="version", version=f"bptui {__version__}")
     return p
+
+
+def add_history_option(p: argparse.ArgumentParser, default: int) -> None:
+    p.add_argument(
+        "--max-history",
+        type=_arg(_whole, "max history", 1, MAX_HISTORY),
+        default=default,
+        metavar="STEPS",
+        help=f"keep at most this many steps (default {default:,}); each costs a row of doubles in memory",
+    )
 
 
 def build_trace_parser() -> argparse.ArgumentParser:
@@ -215,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             engine = make_engine(scenario)
     except ValueError as e:  # ScenarioFileError and SessionError too
         parser.error(str(e))
+    # a replayed session keeps all its steps, even past the limit
+    engine.max_steps = max(args.max_history, engine.step_count)
     from bptui.app import BptuiApp  # Textual loads only when the app runs
 
     BptuiApp(engine, scenario, files=not args.no_files).run()

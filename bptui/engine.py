@@ -101,6 +101,8 @@ class Engine:
         params: Sequence[float],
         lr: float,
         rules: Sequence[UpdateRule] = (CORRECT,),
+        *,
+        max_steps: int | None = None,
     ) -> None:
         if len(params) != len(network.params):
             raise ValueError(f"expected {len(network.params)} weights, got {len(params)}")
@@ -113,6 +115,11 @@ class Engine:
         problem = start_problem(trace)
         if problem:
             raise ValueError(problem)
+        if max_steps is not None and max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, not {max_steps}")
+        # the longest history kept: each step is a row of doubles, and a
+        # served session must not fill the server's memory
+        self.max_steps = max_steps
         self.network = network
         self.n_params = len(params)
         self._width = self.n_params + 3  # a history row: params..., J, lr, rule
@@ -228,6 +235,10 @@ class Engine:
         return w
 
     @property
+    def history_full(self) -> bool:
+        return self.max_steps is not None and self._count >= self.max_steps
+
+    @property
     def history_bytes(self) -> int:
         self._flush()
         return self._history.itemsize * len(self._history)
@@ -252,10 +263,13 @@ class Engine:
     def step(self, n: int = 1) -> int:
         """Take up to n gradient steps; returns how many were taken. A step that
         would make a weight or J non-finite is refused (and recorded in
-        `divergence`); so is every step after it until undo, reset or a new rate."""
+        `divergence`); so is every step after it until undo, reset or a new rate.
+        No step is taken past max_steps (see history_full)."""
+        if n < 0:
+            raise ValueError("n must be non-negative")
+        if self.max_steps is not None:
+            n = min(n, self.max_steps - self._count)
         if self.divergence is not None or n <= 0:
-            if n < 0:
-                raise ValueError("n must be non-negative")
             return 0
         if n > self.FLUSH_ROWS:
             done = 0

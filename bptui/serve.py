@@ -30,6 +30,11 @@ from bptui.scenario_file import dumps
 
 PASSWORD_ENV = "BPTUI_CLASS_PASSWORD"
 DEFAULT_PORT = 2222
+# what one student's app may hold: 200,000 steps of history is 8 MB for the
+# question's network (each student's `j` could otherwise fill the server's
+# memory), and a terminal is capped at 500 × 200 cells
+DEFAULT_SERVED_HISTORY = 200_000
+MAX_COLS, MAX_ROWS = 500, 200
 # what a student's ssh may pass through to their app (OpenSSH sends only what
 # the client's SendEnv names)
 PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM")
@@ -68,7 +73,10 @@ def is_loopback(host: str) -> bool:
 
 
 def set_winsize(fd: int, cols: int, rows: int) -> None:
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", max(rows, 1), max(cols, 1), 0, 0))
+    # a client may claim any size: the app's work and memory grow with the
+    # cells it lays out, so a claim past MAX_COLS × MAX_ROWS is capped
+    rows, cols = min(max(rows, 1), MAX_ROWS), min(max(cols, 1), MAX_COLS)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
 def _take_terminal() -> None:  # runs in the child, before exec
@@ -85,8 +93,10 @@ class Classroom:
         idle_timeout: float | None,
         password: str | None,
         require_auth: bool,
+        max_history: int = DEFAULT_SERVED_HISTORY,
     ) -> None:
         self.scenario_file = scenario_file
+        self.max_history = max_history
         self.max_sessions = max_sessions
         self.idle_timeout = idle_timeout
         self.password = password
@@ -94,7 +104,11 @@ class Classroom:
         self.sessions: set[AppSession] = set()
 
     def app_command(self) -> list[str]:
-        return [sys.executable, "-m", "bptui", "--no-files", "--scenario", str(self.scenario_file)]
+        return [
+            sys.executable, "-m", "bptui", "--no-files",
+            "--max-history", str(self.max_history),
+            "--scenario", str(self.scenario_file),
+        ]  # fmt: skip
 
 
 class ClassroomServer(asyncssh.SSHServer):
@@ -371,7 +385,7 @@ async def serve(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bptui.cli import _arg, _Parser, _whole, add_scenario_options
+    from bptui.cli import _arg, _Parser, _whole, add_history_option, add_scenario_options
 
     p = _Parser(
         prog="bptui serve",
@@ -394,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="end a session after this long without a key (default 3600; 0: never)",
     )
+    add_history_option(p, DEFAULT_SERVED_HISTORY)
     add_scenario_options(p)
     return p
 
@@ -434,6 +449,7 @@ def main(argv: Sequence[str]) -> int:
             args.idle_timeout or None,
             password,
             require_auth=bool(password or args.authorized_keys),
+            max_history=args.max_history,
         )
         try:
             asyncio.run(serve(args.host, args.port, key_path, room, args.authorized_keys))

@@ -616,6 +616,30 @@ async def test_jump_and_undo_back_through_it():
         assert e.step_count == 9_999
 
 
+async def test_a_full_history_is_explained_and_undo_makes_room():
+    s = Scenario()
+    app = BptuiApp(make_engine(s), s)
+    app.engine.max_steps = 40
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("j")
+        app.query_one(MessageBar).prompt.value = "100"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.engine.step_count == 40
+        assert "Jumped 40 of 100 steps: 0 → 40, the most history kept here (--max-history)" in message(app)
+        for key in ("space", "full_stop", "j", "p"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert message(app).startswith("! History full: 40 steps is the limit here"), key
+            assert app.engine.step_count == 40 and not app.walking and not app.playing
+        await pilot.press("u", "space")
+        await pilot.pause()
+        assert app.engine.step_count == 40 and "History full" not in message(app)
+        await pilot.press("u", "p")  # play runs into the limit and stops there
+        await pilot.pause(0.5)
+        assert not app.playing and app.engine.step_count == 40 and "History full" in message(app)
+
+
 # --- the question's mistakes ------------------------------------------------------------
 
 

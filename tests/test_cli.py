@@ -36,6 +36,9 @@ def test_help_lists_every_option():
         (["--bogus"], "unrecognized arguments: --bogus"),
         (["--lr"], "expected one argument"),
         (["--y", "1e200"], "J is not finite at the starting point"),
+        (["--max-history", "0"], "max history must be between 1 and"),
+        (["--max-history", "-3"], "max history must be between 1 and"),
+        (["--max-history", "lots"], "whole number"),
     ],
 )
 def test_bad_values_exit_2_with_one_line(args, reason):
@@ -122,3 +125,24 @@ def test_bad_scenarios_exit_2(args, reason):
     r = run_cli(*args)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.splitlines()) == 1 and reason in r.stderr, r.stderr
+
+
+def test_max_history_reaches_the_app_and_a_replay_keeps_its_steps(tmp_path, monkeypatch):
+    from bptui import cli
+    from bptui.app import BptuiApp
+    from bptui.session import export_session
+    from bptui.cli import make_engine
+    from bptui.scenario import Scenario
+
+    started = []
+    monkeypatch.setattr(BptuiApp, "run", lambda self: started.append(self))
+    assert cli.main(["--max-history", "1234"]) == 0
+    assert started[-1].engine.max_steps == 1234
+    assert cli.main([]) == 0
+    assert started[-1].engine.max_steps == cli.DEFAULT_MAX_HISTORY
+    engine = make_engine(Scenario())
+    engine.step(50)
+    export_session(tmp_path / "s.json", engine, Scenario())
+    assert cli.main(["--replay", str(tmp_path / "s.json"), "--max-history", "10"]) == 0
+    replayed = started[-1].engine
+    assert replayed.step_count == 50 and replayed.max_steps == 50 and replayed.history_full

@@ -247,6 +247,21 @@ def test_a_jump_stops_at_the_first_bad_step():
     assert e.divergence.step == taken + 1
 
 
+def test_history_stops_at_max_steps():
+    net = question_network(2.0, 4.0)
+    capped = Engine(net, (0.1, 0.2), 0.5, max_steps=5000)
+    free = Engine(net, (0.1, 0.2), 0.5)
+    assert capped.step(3) == 3 and not capped.history_full
+    assert capped.step(10_000) == 4997 and capped.history_full and capped.step_count == 5000
+    assert capped.step() == 0 and capped.divergence is None  # full, not diverged
+    free.step(5000)
+    assert capped.history_array().tobytes() == free.history_array().tobytes()
+    assert capped.undo(2) == 2 and not capped.history_full
+    assert capped.step(5) == 2 and capped.params == free.params
+    with pytest.raises(ValueError, match="max_steps"):
+        Engine(net, (0.1, 0.2), 0.5, max_steps=0)
+
+
 def test_bad_construction_is_refused():
     net = question_network(2.0, 4.0)
     with pytest.raises(ValueError, match="finite"):

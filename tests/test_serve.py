@@ -381,3 +381,44 @@ def test_a_student_cannot_write_files_on_the_server(server, student, tmp_path):
     assert "export session to:" not in shown
     tmux("send-keys", "-t", s, "s")
     wait_for(s, "Saving is off here")
+
+
+def test_a_students_history_is_capped(tmp_path, student):
+    """Each student's app keeps at most --max-history steps (j could
+    otherwise fill the server's memory)."""
+    s = Server(tmp_path, "--max-history", "3")
+    try:
+        name = student(s.port)
+        wait_for(name, "Forward pass")
+        tmux("send-keys", "-t", name, "j")
+        wait_for(name, "jump how many steps:")
+        tmux("send-keys", "-t", name, "500")  # replaces the suggested 1000
+        wait_for(name, "jump how many steps: 500")
+        tmux("send-keys", "-t", name, "Enter")
+        shown = wait_for(name, "Jumped 3 of 500 steps")
+        assert "--max-history" in shown
+        tmux("send-keys", "-t", name, "Space")
+        wait_for(name, "History full: 3 steps is the limit here")
+    finally:
+        s.stop()
+
+
+def test_a_claimed_terminal_size_is_capped():
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    from bptui.serve import MAX_COLS, MAX_ROWS, set_winsize
+
+    master, slave = pty.openpty()
+    try:
+        set_winsize(master, 60_000, 60_000)
+        rows, cols = struct.unpack("HHHH", fcntl.ioctl(slave, termios.TIOCGWINSZ, b"\0" * 8))[:2]
+        assert (cols, rows) == (MAX_COLS, MAX_ROWS)
+        set_winsize(master, 100, 30)
+        rows, cols = struct.unpack("HHHH", fcntl.ioctl(slave, termios.TIOCGWINSZ, b"\0" * 8))[:2]
+        assert (cols, rows) == (100, 30)
+    finally:
+        os.close(master)
+        os.close(slave)
