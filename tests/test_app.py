@@ -874,6 +874,40 @@ async def test_v_toggles_the_landscape_and_keys_choose_its_weights():
         assert app.query_one(CostChart).display and not view.display
 
 
+@pytest.mark.parametrize("size", [(80, 24), (60, 30), (100, 40)])
+async def test_landscape_legend_is_whole_and_tells_its_levels_apart(size):
+    """Late in a run J varies little over the view: the levels' range gets
+    the digits that tell its ends apart, and no legend text is cut."""
+    from bptui.widgets.landscape_view import LandscapeView
+
+    app = app_for(preset="mazur")
+    async with app.run_test(size=size) as pilot:
+        app.engine.step(5000)
+        await pilot.press("v")
+        await pilot.pause()
+        view = app.query_one(LandscapeView)
+        lines = view.plain_lines
+        text = " ".join(lines)
+        lo, hi = view.landscape.frame(view.size.width, view.size.height - view._legend_rows).levels
+        m = re.search(r"E (\S+)→(\S+)", text)
+        assert m, text
+        shown_lo, shown_hi = (number(g) for g in m.groups())
+        assert shown_lo != shown_hi
+        assert shown_lo == pytest.approx(lo, rel=5e-3) and shown_hi == pytest.approx(hi, rel=5e-3)
+        assert re.search(r"w1 → \S+…\S+", text) and re.search(r"w2 ↑ \S+…\S+", text)
+        assert all(len(line.rstrip()) <= view.size.width for line in lines)
+        assert len(lines) == view.size.height and any("◉" in line for line in lines)
+        assert "• path ◉ now" in str(view.border_subtitle)
+
+
+def test_distinct_uses_the_fewest_digits_that_tell_two_values_apart():
+    from bptui.widgets.landscape_view import distinct
+
+    assert distinct(9.81, 12.5) == ("9.81", "12.5")
+    assert distinct(0.26012, 0.26049) == ("0.2601", "0.2605")
+    assert distinct(1.0, 1.0) == ("1", "1")
+
+
 async def test_tab_focuses_a_long_pane_and_arrows_scroll_it():
     app = app_for(preset="mazur")
     async with app.run_test(size=(80, 24)) as pilot:

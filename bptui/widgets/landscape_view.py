@@ -44,13 +44,23 @@ class LandscapeView(DiffLines, Widget):
         width, height = self.size
         if not width or self.landscape is None:
             return
-        if width < 12 or height < 5:
-            self.set_lines([Text("(enlarge the window", "italic"), Text(" for the landscape)", "italic")])
-            return
-        f = self.landscape.frame(width, height - 2)
-        x0, x1, y0, y1 = f.box
+        # the legend under the map wraps rather than being cut, and the map
+        # gives up the rows it takes; start from last time's count so the
+        # grid is not computed twice a step
+        for _ in range(2):
+            rows = height - self._legend_rows
+            if width < 12 or rows < 3:
+                self.set_lines([Text("(enlarge the window", "italic"), Text(" for the landscape)", "italic")])
+                return
+            f = self.landscape.frame(width, rows)
+            legend = self._legend(f, width)
+            if len(legend) == self._legend_rows:
+                break
+            self._legend_rows = max(2, len(legend))
+        legend = legend[: max(0, height - len(f.cells))]
         loss = self.landscape.engine.network.loss
         self.border_title = f"{loss} over ({f.x_name}, {f.y_name})"
+        self.border_subtitle = f"{TRAIL} path {HERE} now"
         lines = []
         for row in f.cells:
             line = Text()
@@ -62,15 +72,28 @@ class LandscapeView(DiffLines, Widget):
                 else:
                     line.append(ch, LEVEL_STYLES[RAMP.index(ch)])
             lines.append(line)
-        lo, hi = f.levels
-        lines.append(Text(
+        self.set_lines(lines + legend)
+
+    _legend_rows = 2
+
+    def _legend(self, f, width: int) -> list[Text]:
+        """The axes' ranges and the levels' range, wrapped to the width."""
+        x0, x1, y0, y1 = f.box
+        lo, hi = distinct(*f.levels)
+        loss = self.landscape.engine.network.loss
+        axes = Text(
             f"{f.x_name} → {fmt(x0, keep_zeros=False, digits=3)}…{fmt(x1, keep_zeros=False, digits=3)}  "
             f"{f.y_name} ↑ {fmt(y0, keep_zeros=False, digits=3)}…{fmt(y1, keep_zeros=False, digits=3)}",
             "italic",
-        ))
-        lines.append(Text(
-            f"'{RAMP}' {loss} {fmt(lo, keep_zeros=False, digits=3)}→{fmt(hi, keep_zeros=False, digits=3)} "
-            f"{TRAIL} path {HERE} now",
-            "italic",
-        ))
-        self.set_lines(lines)
+        )
+        levels = Text(f"'{RAMP}' {loss} {lo}→{hi}", "italic")
+        return [line for text in (axes, levels) for line in text.wrap(self.app.console, width)]
+
+
+def distinct(lo: float, hi: float) -> tuple[str, str]:
+    """lo and hi with as few digits (3 to 7) as tell them apart."""
+    for digits in range(3, 8):
+        a, b = fmt(lo, keep_zeros=False, digits=digits), fmt(hi, keep_zeros=False, digits=digits)
+        if a != b:
+            break
+    return a, b
