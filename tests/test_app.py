@@ -748,6 +748,12 @@ async def test_every_walk_operation_is_on_screen_at_80x24(kw):
             if op.kind == "update":
                 # the status shows the update being built, with its value
                 assert any(line.startswith(f"{op.name}:") and line.endswith("◀") for line in status(app))
+            else:  # and otherwise its top row, whole ("step 0", never "step0")
+                assert re.search(r"│? step 0 +lr 0\.5 ", text), text
+        # the next walk starts with the status back at its top
+        await pilot.press("full_stop", "full_stop")
+        await pilot.pause()
+        assert re.search(r"│? step 1 +lr 0\.5 ", screen_text(app))
 
 
 async def test_walk_shows_pending_values_and_explains_each_operation():

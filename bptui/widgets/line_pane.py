@@ -177,10 +177,16 @@ class LabelledPane(ScrollableContainer):
         current = next((y for y, (_, value) in enumerate(rows) if value.plain.endswith(CURRENT)), None)
         self.call_after_refresh(self._settle, current)
 
+    _followed = False  # scrolled to follow a walk's current row
+
     def _settle(self, current: int | None) -> None:
         self._fit_labels()
         if current is not None:
             self.scroll_to_region(Region(0, current, 1, 1), animate=False, immediate=True)
+        elif self._followed:
+            # the walk has moved on from this pane: back to its top
+            self.scroll_home(animate=False, immediate=True)
+        self._followed = current is not None
 
     def on_resize(self) -> None:
         self._fit_labels()

@@ -73,6 +73,10 @@ class StatusPane(LabelledPane):
 
     def set_rows(self, rows: list[tuple[Text, Text]]) -> None:
         width = self.scrollable_content_region.width
+        if width and not self.show_vertical_scrollbar:
+            # leave the scrollbar's column: wrapped rows that filled it would
+            # crop the labels once a scrollbar appears
+            width -= self.styles.scrollbar_size_vertical
         if width:
             wrapped = []
             for label, value in rows:
