@@ -26,15 +26,18 @@ def screen(session: str) -> str:
     return tmux("capture-pane", "-p", "-t", session)
 
 
-def wait_for(session: str, text: str, timeout: float = 20.0) -> str:
+def wait_for(session: str, *texts: str, timeout: float = 20.0) -> str:
+    """The screen once every one of `texts` is on it (a screen is drawn in
+    pieces: the first text can show before the others)."""
     deadline = time.monotonic() + timeout
     shown = ""
     while time.monotonic() < deadline:
         shown = screen(session)
-        if text in shown:
+        if all(text in shown for text in texts):
             return shown
         time.sleep(0.1)
-    raise AssertionError(f"{text!r} never appeared; the screen was:\n{shown}")
+    missing = [text for text in texts if text not in shown]
+    raise AssertionError(f"{missing!r} never appeared; the screen was:\n{shown}")
 
 
 def start(extra_env: dict[str, str]) -> str:
@@ -67,19 +70,17 @@ def no_color_session():
 
 
 def test_installed_bptui_steps_in_a_real_terminal(session):
-    shown = wait_for(session, "Forward pass")
+    # the reference numbers, as the screen shows them (7 significant digits)
+    shown = wait_for(
+        session, "Forward pass", "0.7713206", "0.02075195", "12.22010", "−6.991452", "−1.439869", "−0.01052685", "step 0"
+    )
     assert len(shown.splitlines()) <= 24
     assert all(len(line) <= 80 for line in shown.splitlines())
-    # the reference numbers, as the screen shows them (7 significant digits)
-    for text in ("0.7713206", "0.02075195", "12.22010", "−6.991452", "−1.439869", "−0.01052685", "step 0"):
-        assert text in shown, text
     tmux("send-keys", "-t", session, "Space")
-    shown = wait_for(session, "step 1")
-    for text in ("0.7765841", "0.7406864", "11.23425", "0.02075195 → 0.7406864", "(− 0.5 × −1.439869)"):
-        assert text in shown, text
+    wait_for(session, "step 1", "0.7765841", "0.7406864", "11.23425", "0.02075195 → 0.7406864", "(− 0.5 × −1.439869)")
     tmux("send-keys", "-t", session, "u")
-    shown = wait_for(session, "step 0")
-    assert "12.22010" in shown
+    shown = wait_for(session, "step 0", "12.22010")
+    assert "0.7406864" not in shown
     tmux("send-keys", "-t", session, "q")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and session in tmux("list-sessions"):
@@ -88,7 +89,7 @@ def test_installed_bptui_steps_in_a_real_terminal(session):
 
 
 def test_no_color_terminal_gets_no_colors_and_keeps_meaning(no_color_session):
-    wait_for(no_color_session, "Forward pass")
+    wait_for(no_color_session, "Forward pass", "◆ dJ/do", "12.22010")
     styled = tmux("capture-pane", "-p", "-e", "-t", no_color_session)
     # Textual renders NO_COLOR as shades of grey: no hue anywhere
     codes = [int(n) for n in re.findall(r"[34]8;5;(\d+)", styled)]
