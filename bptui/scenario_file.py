@@ -127,7 +127,10 @@ def dumps(scenario: Scenario) -> str:
 
 def write_atomically(path: str | os.PathLike, text: str, *, overwrite: bool = False) -> None:
     """Write text to path through a temporary file and a rename, so a reader
-    never sees half a file. FileExistsError if path exists and not overwrite."""
+    never sees half a file. FileExistsError if path exists and not overwrite
+    (checked as the file lands, not before, so a file that appears meanwhile
+    is not clobbered). The file gets the mode a plain open() would give it
+    (an overwritten file keeps its own)."""
     p = Path(path)
     if p.exists() and not overwrite:
         raise FileExistsError(f"{p} exists")
@@ -136,14 +139,37 @@ def write_atomically(path: str | os.PathLike, text: str, *, overwrite: bool = Fa
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
+            try:
+                mode = p.stat().st_mode & 0o7777
+            except FileNotFoundError:
+                mode = 0o666 & ~_umask()  # mkstemp's 0600 is for secrets; this is not one
+            os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
-        os.replace(tmp, p)
+        if overwrite:
+            os.replace(tmp, p)
+        else:
+            try:
+                os.link(tmp, p)  # fails if p exists by now
+            except FileExistsError:
+                raise FileExistsError(f"{p} exists") from None
+            except OSError:  # a filesystem without hard links
+                if p.exists():
+                    raise FileExistsError(f"{p} exists") from None
+                os.replace(tmp, p)
+            else:
+                os.unlink(tmp)
     except BaseException:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def save(path: str | os.PathLike, scenario: Scenario, *, overwrite: bool = False) -> None:

@@ -19,6 +19,39 @@ def test_round_trip_is_exact(tmp_path):
     assert load(write(tmp_path, dumps(Scenario(preset="mazur")))) == Scenario(preset="mazur")
 
 
+def test_saved_files_get_the_usual_mode_and_an_overwrite_keeps_its_own(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o027)
+    try:
+        save(tmp_path / "a.toml", Scenario())
+        assert stat.S_IMODE((tmp_path / "a.toml").stat().st_mode) == 0o640  # 0666 & ~umask
+        os.chmod(tmp_path / "a.toml", 0o604)
+        save(tmp_path / "a.toml", Scenario(lr=0.25), overwrite=True)
+        assert stat.S_IMODE((tmp_path / "a.toml").stat().st_mode) == 0o604
+    finally:
+        os.umask(old)
+
+
+def test_a_file_that_appears_while_writing_is_not_clobbered(tmp_path, monkeypatch):
+    import bptui.scenario_file as sf
+
+    target = tmp_path / "a.toml"
+    real_mkstemp = sf.tempfile.mkstemp
+
+    def mkstemp_then_someone_writes(*args, **kw):
+        made = real_mkstemp(*args, **kw)
+        target.write_text("theirs")  # between the check and the rename
+        return made
+
+    monkeypatch.setattr(sf.tempfile, "mkstemp", mkstemp_then_someone_writes)
+    with pytest.raises(FileExistsError):
+        save(target, Scenario())
+    assert target.read_text() == "theirs"
+    assert [f.name for f in tmp_path.iterdir()] == ["a.toml"]
+
+
 def test_partial_file_keeps_the_defaults(tmp_path):
     s = load(write(tmp_path, "lr = 2\nlayers = 3\n"))
     assert s == Scenario(lr=2.0, layers=3)
