@@ -88,6 +88,7 @@ class BptuiApp(App[None]):
         # walk mode: the operations of the step being walked, and how many are done
         self._walk: list[Operation] | None = None
         self._walk_pos = 0
+        self._chosen = ""  # the chain on screen when the walk began
         self.show_landscape = False
         self._landscape_y = 1  # the landscape's second weight (the first is the chosen chain's)
         self._play_timer = None
@@ -205,6 +206,8 @@ class BptuiApp(App[None]):
             if self._cannot_step():
                 return
             self._walk, self._walk_pos = operations(e), 0
+            # the chain the user chose, shown again when the walk is over
+            self._chosen = self.query(GradientPane).first().param
         self._walk_pos += delta
         if self._walk_pos <= 0:
             self._end_walk()
@@ -225,6 +228,10 @@ class BptuiApp(App[None]):
 
     def _end_walk(self) -> None:
         self._walk, self._walk_pos = None, 0
+        if not self.one_pane_per_param:
+            pane = self.query_one(GradientPane)
+            if pane.param != self._chosen:
+                pane.select(self._chosen)
 
     def _leave_walk(self) -> None:
         """Any other action ends a walk first (its numbers belong to this step)."""
@@ -515,6 +522,7 @@ class BptuiApp(App[None]):
         pane = self.query_one(GradientPane)
         params = self.engine.network.params
         pane.select(params[(params.index(pane.param) + delta) % len(params)])
+        self._chosen = pane.param  # kept when a walk ends
         self.sync()
 
     def action_help(self) -> None:

@@ -18,8 +18,11 @@ from pathlib import Path
 from bptui.app import BptuiApp
 from bptui.cli import make_engine
 from bptui.scenario import Scenario
+from bptui.walk import operations
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
+
+SUM_AT = next(i for i, op in enumerate(operations(make_engine(Scenario(preset="mazur")))) if "(via" in op.lines[1])
 
 # name: (terminal size, keys to press, scenario)
 SCENES = {
@@ -34,7 +37,8 @@ SCENES = {
     "walk": ((80, 24), ["full_stop"] * 9, Scenario()),
     "mistakes": ((80, 24), ["m"] + ["space"] * 6, Scenario()),
     "landscape": ((80, 24), ["v"] + ["space"] * 8, Scenario()),
-    "mazur-walk": ((120, 40), ["full_stop"] * 40, Scenario(preset="mazur")),
+    # walk mode where two paths meet: dE/dh1 formed as a sum
+    "mazur-walk": ((80, 24), ["full_stop"] * (SUM_AT + 1), Scenario(preset="mazur")),
 }
 
 

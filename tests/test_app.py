@@ -931,3 +931,24 @@ async def test_tab_focuses_a_long_pane_and_arrows_scroll_it():
         await pilot.press("space")  # keys still step while a pane has focus
         await pilot.pause()
         assert app.engine.step_count == 1
+
+
+async def test_a_walk_follows_the_current_factor_then_gives_back_the_chosen_chain():
+    app = app_for(preset="mazur")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("right_square_bracket")  # the user picks w2's chain
+        pane = app.query_one(GradientPane)
+        ops = operations(app.engine)
+        seen = set()
+        for op in ops[:-1]:
+            await pilot.press("full_stop")
+            await pilot.pause()
+            seen.add(pane.param)
+            if op.kind == "backward":
+                assert any(e.key == op.edge.key for path in app.engine.network.paths[pane.param] for e in path)
+            elif op.kind == "update":
+                assert pane.param == op.name
+        assert seen == set(app.engine.network.params)  # it went where the walk went
+        await pilot.press("full_stop")
+        await pilot.pause()
+        assert not app.walking and pane.param == "w2"

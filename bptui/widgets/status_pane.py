@@ -24,7 +24,7 @@ class StatusPane(LabelledPane):
         """The rule in force, named whatever message the bar shows since."""
         if rule is None or rule.correct:
             return f"Status · last update w ← w − lr·d{self.loss}/dw"
-        return f"Status · ! {rule.title} · m: next rule"
+        return f"Status · ! {rule.title} (m: next)"
 
     def show(self, engine: Engine, params: list[str], walk: WalkView | None = None) -> None:
         """Step, rate, J, and the last update of `params` (those on screen);
