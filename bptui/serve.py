@@ -38,6 +38,17 @@ MAX_COLS, MAX_ROWS = 500, 200
 # what a student's ssh may pass through to their app (OpenSSH sends only what
 # the client's SendEnv names)
 PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM")
+# keys a student typed or pasted that the app has not read yet: past this,
+# their channel stops reading (SSH flow control holds the rest at the client)
+INPUT_HIGH_WATER = 64 * 1024
+# what the server sends before its own goodbye when it ends a running app:
+# the app never got to undo its terminal modes, so leave the alternate screen,
+# stop mouse and focus reports, bracketed paste and the kitty keyboard
+# protocol, and show the cursor again
+TERMINAL_RESET = (
+    b"\x1b[<u\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016l"
+    b"\x1b[?2004l\x1b[?2048l\x1b[?1004l\x1b[?7h\x1b[0m\x1b[?1049l\x1b[?25h"
+)
 
 
 def log(text: str) -> None:
@@ -81,6 +92,10 @@ def set_winsize(fd: int, cols: int, rows: int) -> None:
 
 def _take_terminal() -> None:  # runs in the child, before exec
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class ListenError(OSError):
+    """The server could not bind its address."""
 
 
 class Classroom:
@@ -177,6 +192,9 @@ class AppSession(asyncssh.SSHServerSession):
         self.proc: asyncio.subprocess.Process | None = None
         self.last_input = time.monotonic()
         self.closed = False
+        # input waiting for the app to read it (the pty's buffer is small)
+        self.pending_input = bytearray()
+        self.input_paused = False
 
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
         self.chan = chan
@@ -211,8 +229,19 @@ class AppSession(asyncssh.SSHServerSession):
 
     def _refuse(self, text: str) -> None:
         log(f"refused session from {self.server.peer}: {text}")
-        self.chan.write(f"bptui: {text}\r\n".encode())
-        self.chan.exit(1)
+        self.end(f"bptui: {text}\r\n".encode(), 1)
+
+    def end(self, goodbye: bytes, code: int) -> None:
+        """Say goodbye and close the channel, once; a channel the client has
+        already dropped is left alone."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.chan.write(goodbye)
+            self.chan.exit(code)
+        except (OSError, asyncssh.Error):
+            pass
 
     async def _run(self) -> None:
         master, slave = pty.openpty()
@@ -243,19 +272,22 @@ class AppSession(asyncssh.SSHServerSession):
             self._refuse(f"could not start the app ({e})")
             return
         os.close(slave)
+        # never block the event loop on one student's terminal: every other
+        # session runs on it too
+        os.set_blocking(master, False)
         log(f"session {self.server.peer} user={self.server.username} pid={self.proc.pid}")
-        loop = asyncio.get_running_loop()
-        loop.add_reader(master, self._pty_readable)
+        asyncio.get_running_loop().add_reader(master, self._pty_readable)
+        self._flush_input()
         code = await self.proc.wait()
         self._close_pty()
         self.room.sessions.discard(self)
-        if not self.closed:
-            self.closed = True
-            self.chan.exit(code if code >= 0 else 1)
+        self.end(b"", code if code >= 0 else 1)
 
     def _pty_readable(self) -> None:
         try:
             data = os.read(self.master, 65536)
+        except BlockingIOError:
+            return
         except OSError:  # EIO: the app closed its terminal
             data = b""
         if not data:
@@ -264,22 +296,62 @@ class AppSession(asyncssh.SSHServerSession):
         if not self.closed:
             self.chan.write(data)
 
+    def pause_writing(self) -> None:
+        # the student's link is slower than the app draws: stop reading the
+        # app's output until it catches up (the app then waits on its pty)
+        if self.master is not None:
+            asyncio.get_running_loop().remove_reader(self.master)
+
+    def resume_writing(self) -> None:
+        if self.master is not None:
+            asyncio.get_running_loop().add_reader(self.master, self._pty_readable)
+
     def _close_pty(self) -> None:
         if self.master is not None:
-            try:
-                asyncio.get_running_loop().remove_reader(self.master)
-            except Exception:
-                pass
+            loop = asyncio.get_running_loop()
+            loop.remove_reader(self.master)
+            loop.remove_writer(self.master)
             os.close(self.master)
             self.master = None
+        self.pending_input.clear()
 
     def data_received(self, data: bytes, datatype) -> None:
         self.last_input = time.monotonic()
+        if self.closed:
+            return
+        self.pending_input += data
         if self.master is not None:
-            try:
-                os.write(self.master, data)
-            except OSError:
-                pass
+            self._flush_input()
+        elif len(self.pending_input) > INPUT_HIGH_WATER:
+            self._pause_input()
+
+    def _flush_input(self) -> None:
+        """Write what the pty will take now; wait for it to drain for the rest."""
+        loop = asyncio.get_running_loop()
+        if self.master is None:
+            return
+        try:
+            while self.pending_input:
+                written = os.write(self.master, self.pending_input)
+                del self.pending_input[:written]
+        except BlockingIOError:
+            pass
+        except OSError:  # the app has gone: its input goes nowhere
+            self.pending_input.clear()
+        if self.pending_input:
+            loop.add_writer(self.master, self._flush_input)
+            if len(self.pending_input) > INPUT_HIGH_WATER:
+                self._pause_input()
+        else:
+            loop.remove_writer(self.master)
+            if self.input_paused:
+                self.input_paused = False
+                self.chan.resume_reading()
+
+    def _pause_input(self) -> None:
+        if not self.input_paused:
+            self.input_paused = True
+            self.chan.pause_reading()
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
         self.size = (width, height)
@@ -315,10 +387,7 @@ class AppSession(asyncssh.SSHServerSession):
 
     def close_idle(self) -> None:
         log(f"idle timeout {self.server.peer} user={self.server.username}")
-        if not self.closed:
-            self.closed = True
-            self.chan.write(b"\r\nbptui: closed after a while without a key; reconnect to start again\r\n")
-            self.chan.exit(0)
+        self.end(TERMINAL_RESET + b"bptui: closed after a while without a key; reconnect to start again\r\n", 0)
         self.stop_app()
 
 
@@ -331,16 +400,8 @@ async def watch_idle(room: Classroom) -> None:
                 s.close_idle()
 
 
-async def serve(
-    host: str,
-    port: int,
-    key_path: Path,
-    room: Classroom,
-    authorized_keys: str | None,
-    ready: asyncio.Event | None = None,
-) -> None:
-    key = load_or_create_host_key(key_path)
-    server = await asyncssh.create_server(
+async def _listen(host: str, port: int, key: asyncssh.SSHKey, room: Classroom, authorized_keys: str | None):
+    return await asyncssh.create_server(
         lambda: ClassroomServer(room),
         host,
         port,
@@ -354,6 +415,21 @@ async def serve(
         line_editor=False,
         keepalive_interval=30,
     )
+
+
+async def serve(
+    host: str,
+    port: int,
+    key_path: Path,
+    room: Classroom,
+    authorized_keys: str | None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    key = load_or_create_host_key(key_path)
+    try:
+        server = await _listen(host, port, key, room, authorized_keys)
+    except OSError as e:
+        raise ListenError(e.errno, e.strerror or str(e)) from e
     bound = server.sockets[0].getsockname()[1] if server.sockets else port
     fingerprint = key.get_fingerprint("sha256")
     print(f"bptui serve: listening on {host}:{bound}", flush=True)
@@ -371,10 +447,8 @@ async def serve(
     log(f"stopping: ending {len(room.sessions)} session(s)")
     server.close()
     for s in list(room.sessions):
-        s.closed = True
+        s.end(TERMINAL_RESET + b"bptui: the class is over (the server stopped)\r\n", 0)
         s.stop_app()
-        s.chan.write(b"\r\nbptui: the class is over (the server stopped)\r\n")
-        s.chan.exit(0)
     deadline = time.monotonic() + 5
     while room.sessions and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
@@ -453,8 +527,11 @@ def main(argv: Sequence[str]) -> int:
         )
         try:
             asyncio.run(serve(args.host, args.port, key_path, room, args.authorized_keys))
-        except OSError as e:
+        except ListenError as e:
             print(f"bptui serve: error: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
+            return 2
+        except OSError as e:  # the host key file, say
+            print(f"bptui serve: error: {e.strerror or e}{f' ({e.filename})' if e.filename else ''}", file=sys.stderr)
             return 2
         except (ValueError, asyncssh.KeyImportError) as e:
             print(f"bptui serve: error: {e}", file=sys.stderr)

@@ -422,3 +422,90 @@ def test_a_claimed_terminal_size_is_capped():
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_a_huge_paste_into_a_stuck_app_stalls_no_one_else(server, student):
+    """One student pastes 1 MB into an app that is not reading (stopped
+    here): the server buffers a little, holds the rest back with SSH flow
+    control, and every other student's keys still go through."""
+    other = student(server.port)
+    wait_for(other, "Forward pass")
+
+    async def paste_then_check() -> None:
+        async with asyncssh.connect(
+            "127.0.0.1", server.port, username="paster", known_hosts=None, client_keys=None
+        ) as conn:
+            process = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
+            shown = b""
+            while b"Forward pass" not in shown:  # the app is up, its terminal in raw mode
+                shown += await asyncio.wait_for(process.stdout.read(65536), 30)
+            pid = server.pids()[1]
+            os.kill(pid, signal.SIGSTOP)  # the paster's app reads nothing now
+            try:
+                process.stdin.write(b"\x1b[200~" + b"0123456789abcdef" * 65536 + b"\x1b[201~")
+                await asyncio.sleep(1)  # the paste reaches the server
+                tmux("send-keys", "-t", other, "Space")
+                deadline = time.monotonic() + 15
+                while "step 1" not in tmux("capture-pane", "-p", "-t", other) and time.monotonic() < deadline:
+                    await asyncio.sleep(0.1)
+                assert "step 1" in tmux("capture-pane", "-p", "-t", other), "the other student's key was stalled"
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            process.close()
+
+    asyncio.run(paste_then_check())
+    assert server.proc.poll() is None
+
+
+TERMINAL_MODES_OFF = (b"\x1b[?1049l", b"\x1b[?1003l", b"\x1b[?25h")
+
+
+async def _output_until_closed(port: int, after_start=None) -> bytes:
+    """Everything a student's terminal receives, from connecting until the
+    server closes the channel."""
+    async with asyncssh.connect("127.0.0.1", port, username="s", known_hosts=None, client_keys=None) as conn:
+        process = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
+        received = b""
+        while b"Forward pass" not in received:
+            received += await asyncio.wait_for(process.stdout.read(65536), 30)
+        if after_start is not None:
+            after_start()
+        while True:
+            chunk = await asyncio.wait_for(process.stdout.read(65536), 30)
+            if not chunk:
+                return received
+            received += chunk
+
+
+def test_an_idle_timeout_gives_the_student_their_terminal_back(tmp_path):
+    server = Server(tmp_path, "--idle-timeout", "2")
+    try:
+        out = asyncio.run(_output_until_closed(server.port))
+    finally:
+        server.stop()
+    goodbye = out.rindex(b"closed after a while without a key")
+    tail = out[out.rindex(b"\x1b[?1049h") :]  # from the app's last entry to the alternate screen
+    assert all(mode in tail for mode in TERMINAL_MODES_OFF), tail[-300:]
+    assert out.rindex(b"\x1b[?1049l") < goodbye  # the goodbye is printed on the normal screen
+
+
+def test_a_stopping_server_gives_every_student_their_terminal_back(tmp_path):
+    server = Server(tmp_path)
+    out = asyncio.run(_output_until_closed(server.port, after_start=lambda: server.proc.send_signal(signal.SIGINT)))
+    assert server.proc.wait(10) == 0
+    goodbye = out.rindex(b"the class is over")
+    assert all(mode in out[out.rindex(b"\x1b[?1049h") :] for mode in TERMINAL_MODES_OFF)
+    assert out.rindex(b"\x1b[?1049l") < goodbye
+
+
+def test_stopping_right_after_a_client_dropped_is_a_clean_stop(tmp_path, student):
+    """Ctrl-C while a dropped student's app is still ending: the stop says
+    goodbye only to channels that are open, and exits 0."""
+    server = Server(tmp_path)
+    names = [student(server.port) for _ in range(3)]
+    for name in names:
+        wait_for(name, "Forward pass")
+    for name in names:
+        tmux("kill-session", "-t", name)
+    assert server.stop() == 0, server.log
+    assert "cannot listen" not in server.log and "Traceback" not in server.log
