@@ -12,8 +12,8 @@ from bptui import __version__
 from bptui.engine import Engine
 from bptui.rules import rules_for
 from bptui.networks import ACTIVATIONS, LOSSES, MAX_LAYERS
-from bptui.scenario import MAX_SEED, PRESETS, Scenario, parse_finite, parse_learning_rate
-from bptui.scenario_file import load
+from bptui.scenario import MAX_SEED, PRESETS, Scenario, build_scenario, parse_finite, parse_learning_rate
+from bptui.scenario_file import read_settings
 
 DESCRIPTION = """\
 Step a small network through backpropagation, one keypress at a time.
@@ -183,14 +183,21 @@ def join_negative_values(argv: Sequence[str]) -> list[str]:
 
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
     """Defaults, then the scenario file, then the flags; ValueError if the
-    result does not make sense."""
-    base = Scenario()
-    if args.scenario:
-        base = load(args.scenario)
-    settings = {name: getattr(args, name) for name in SETTING_FLAGS if getattr(args, name) is not None}
-    scenario = replace(base, **settings)
+    result does not make sense. Only the combined settings are judged (a
+    file's bce may need the flags' --y 0.5)."""
+    in_file = read_settings(args.scenario) if args.scenario else {}
+    flags = {name: getattr(args, name) for name in SETTING_FLAGS if getattr(args, name) is not None}
+    names = {**{k: f"{k} (in {args.scenario})" if flags else k for k in in_file}, **{k: f"--{k}" for k in flags}}
+    try:
+        scenario = build_scenario({**in_file, **flags}, names)
+    except ValueError as e:
+        if in_file and not flags:
+            raise ValueError(f"{args.scenario}: {e}") from None
+        if in_file:
+            raise ValueError(f"{e} (settings from {args.scenario} and the flags)") from None
+        raise
     if args.w1 is not None or args.w2 is not None:
-        if "weights" in settings:
+        if "weights" in flags:
             raise ValueError("give either --weights or --w1/--w2, not both")
         weights = list(scenario.initial_weights())
         if args.w1 is not None:

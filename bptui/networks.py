@@ -58,7 +58,7 @@ def chain_network(
 def check_chain(layers: int, activation: str, loss: str, y: float) -> None:
     """ValueError, saying why, for a chain that cannot be built or run."""
     if not 1 <= layers <= MAX_LAYERS:
-        raise ValueError(f"layers must be between 1 and {MAX_LAYERS}, not {layers}")
+        raise ValueError(f"layers must be between 1 and {MAX_LAYERS}, not {layers if abs(layers) < 10**9 else 'a number that large'}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, not {activation!r}")
     if loss not in LOSSES:

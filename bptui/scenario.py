@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,11 @@ from bptui.numfmt import fmt
 QUESTION_SEED = 10
 MAX_SEED = 2**32 - 1
 PRESETS = ("question", "mazur")
+# what the mazur preset fixes: a setting among these given with it is refused,
+# never silently ignored
+MAZUR_FIXED = ("x", "y", "seed", "biases", "activation", "loss", "layers")
+# what a mazur scenario may set
+MAZUR_SETTINGS = ("preset", "weights", "lr")
 
 
 @dataclass(frozen=True)
@@ -53,22 +59,15 @@ class Scenario:
             raise ValueError(f"lr must be positive, not {self.lr:g}")
         check_normal(self.lr)
         if not 0 <= self.seed <= MAX_SEED:
-            raise ValueError(f"seed must be between 0 and {MAX_SEED}, not {self.seed}")
+            raise ValueError(f"seed must be between 0 and {MAX_SEED}, not {short_int(self.seed)}")
         for name in ("weights", "biases"):
             values = getattr(self, name)
             if values is not None and not all(math.isfinite(v) for v in values):
                 raise ValueError(f"{name} must all be finite")
         if self.preset == "mazur":
-            changed = [
-                name
-                for name in ("x", "y", "seed", "biases", "activation", "loss", "layers")
-                if getattr(self, name) != getattr(Scenario, name)
-            ]
+            changed = [name for name in MAZUR_FIXED if getattr(self, name) != getattr(Scenario, name)]
             if changed:
-                raise ValueError(
-                    f"the mazur preset fixes its inputs, targets, biases, activation, loss and layers: "
-                    f"drop {', '.join(changed)} (weights and lr may change)"
-                )
+                raise ValueError(mazur_conflict(changed))
             if self.weights is not None and len(self.weights) != 8:
                 raise ValueError(f"weights: the mazur preset has 8 weights (w1..w8), got {len(self.weights)}")
             return
@@ -105,6 +104,32 @@ class Scenario:
             if self.biases is not None:
                 params.append(self.biases[k])
         return tuple(float(p) for p in params)
+
+
+def mazur_conflict(given: list[str]) -> str:
+    return (
+        f"the mazur preset fixes its inputs, targets, biases, activation, loss and layers: "
+        f"drop {', '.join(given)} (weights and lr may change)"
+    )
+
+
+def build_scenario(settings: Mapping[str, object], names: Mapping[str, str] | None = None) -> Scenario:
+    """The scenario that the given settings (and defaults for the rest)
+    describe; ValueError saying why not. A setting the mazur preset fixes is
+    refused when it is given at all, even with the default's value: the user
+    asked for something the preset will not do. `names` says how to call a
+    key in that message (`--x`, `x (in FILE)`)."""
+    if settings.get("preset") == "mazur":
+        given = [k for k in MAZUR_FIXED if k in settings]
+        if given:
+            raise ValueError(mazur_conflict([(names or {}).get(k, k) for k in given]))
+    return Scenario(**settings)
+
+
+def short_int(n: int) -> str:
+    """A whole number for a message: a huge one by its first digits and length."""
+    text = str(n)
+    return text if len(text) <= 24 else f"{text[:6]}… ({len(text)} digits)"
 
 
 def seeded_weights(seed: int, n: int) -> tuple[float, ...]:

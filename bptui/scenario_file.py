@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
 import tomllib
 from dataclasses import fields, replace
 from pathlib import Path
 
-from bptui.scenario import Scenario
+from bptui.scenario import MAZUR_SETTINGS, Scenario, build_scenario
 
 # key -> (accepted TOML types, description used in messages)
 KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -56,7 +57,22 @@ def read_settings(path: str | os.PathLike) -> dict[str, object]:
         data = tomllib.loads(read_text(p, ScenarioFileError))
     except tomllib.TOMLDecodeError as e:
         raise ScenarioFileError(f"{p}: not valid TOML ({e})") from None
+    except ValueError as e:  # Python's limit on the digits of a whole number
+        raise ScenarioFileError(f"{p}: {too_many_digits(e)}") from None
     return check_settings(data, str(p))
+
+
+def too_many_digits(e: ValueError) -> str:
+    if "digits" in str(e):
+        return f"a number has too many digits (at most {sys.get_int_max_str_digits()})"
+    return f"cannot be read ({e})"
+
+
+def _as_float(value: int | float, where: str) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise ScenarioFileError(f"{where}: too large for a double (max ≈ 1.8e308)") from None
 
 
 def check_settings(data: dict, source: str) -> dict[str, object]:
@@ -77,14 +93,15 @@ def check_settings(data: dict, source: str) -> dict[str, object]:
             for i, item in enumerate(value, 1):
                 if isinstance(item, bool) or not isinstance(item, (int, float)):
                     raise ScenarioFileError(f"{source}: key {key!r}: item {i} is {_type_name(item)}, not a number")
+                item = _as_float(item, f"{source}: key {key!r}: item {i}")
                 if not math.isfinite(item):
                     raise ScenarioFileError(f"{source}: key {key!r}: item {i} must be finite, not {item}")
-                items.append(float(item))
+                items.append(item)
             value = tuple(items)
         elif isinstance(value, float) and not math.isfinite(value):
             raise ScenarioFileError(f"{source}: key {key!r}: must be finite, not {value}")
         elif key in ("x", "y", "lr"):
-            value = float(value)
+            value = _as_float(value, f"{source}: key {key!r}")
         settings[key] = value
     return settings
 
@@ -97,18 +114,25 @@ def scenario_from_settings(settings: dict[str, object], source: str, base: Scena
 
 
 def as_settings(scenario: Scenario) -> dict[str, object]:
-    """Every setting that is not None, as plain values (lists for tuples)."""
+    """Every setting that is not None, as plain values (lists for tuples);
+    for the mazur preset only what it lets change (the rest it fixes)."""
     out: dict[str, object] = {}
     for f in fields(Scenario):
         value = getattr(scenario, f.name)
+        if scenario.preset == "mazur" and f.name not in MAZUR_SETTINGS:
+            continue
         if value is not None:
             out[f.name] = list(value) if isinstance(value, tuple) else value
     return out
 
 
-def load(path: str | os.PathLike, base: Scenario | None = None) -> Scenario:
-    """The scenario a file describes, on top of `base` (the defaults)."""
-    return scenario_from_settings(read_settings(path), str(path), base)
+def load(path: str | os.PathLike) -> Scenario:
+    """The scenario a file describes (defaults for what it leaves out)."""
+    settings = read_settings(path)
+    try:
+        return build_scenario(settings)
+    except ValueError as e:
+        raise ScenarioFileError(f"{path}: {e}") from None
 
 
 def dumps(scenario: Scenario) -> str:

@@ -26,6 +26,7 @@ from bptui.scenario_file import (
     check_settings,
     read_text,
     scenario_from_settings,
+    too_many_digits,
     write_atomically,
 )
 
@@ -67,6 +68,8 @@ def load_session(path: str | os.PathLike) -> tuple[Scenario, Engine]:
         data = json.loads(read_text(p, SessionError))
     except json.JSONDecodeError as e:
         raise SessionError(f"{src}: not a bptui session: damaged JSON ({e})") from None
+    except ValueError as e:  # Python's limit on the digits of a whole number
+        raise SessionError(f"{src}: damaged: {too_many_digits(e)}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise SessionError(f"{src}: not a bptui session (no \"format\": \"{FORMAT}\")")
     if data.get("version") != VERSION:
@@ -93,10 +96,12 @@ def load_session(path: str | os.PathLike) -> tuple[Scenario, Engine]:
         )
     except (TypeError, ValueError):
         raise SessionError(f"{src}: damaged: the history holds something that is not a number") from None
+    except OverflowError:
+        raise SessionError(f"{src}: damaged: the history holds a number too large for a double") from None
     if rows.shape != (len(history), width):
         raise SessionError(f"{src}: damaged: every history row needs {width} numbers")
     lr = data["lr"]
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
+    if not _positive_double(lr):
         raise SessionError(f"{src}: damaged: \"lr\" must be a positive number")
     names = [r.name for r in engine.rules]
     if data.get("rule", "correct") not in names:
@@ -105,6 +110,15 @@ def load_session(path: str | os.PathLike) -> tuple[Scenario, Engine]:
     engine.set_lr(float(lr))
     engine.set_rule(names.index(data.get("rule", "correct")))
     return scenario, engine
+
+
+def _positive_double(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return value > 0 and math.isfinite(float(value))
+    except OverflowError:  # a whole number past the doubles
+        return False
 
 
 def replay(engine: Engine, rows: np.ndarray, src: str) -> None:

@@ -1,3 +1,5 @@
+import json
+import math
 import subprocess
 import sys
 
@@ -107,7 +109,10 @@ def test_help_lists_scenario_options(sub):
 @pytest.mark.parametrize(
     "args, reason",
     [
-        (["--preset", "mazur", "--layers", "3"], "drop layers"),
+        (["--preset", "mazur", "--layers", "3"], "drop --layers"),
+        # a fixed setting is refused even at its default: mazur's loss is not se
+        (["--preset", "mazur", "--loss", "se"], "drop --loss"),
+        (["--preset", "mazur", "--x", "2", "--seed", "10"], "drop --x, --seed"),
         (["--weights", "1,2,3"], "weights: expected 2 values (one per layer), got 3"),
         (["--weights", "1,x"], "weights item 2 must be a number"),
         (["--activation", "relu", "--loss", "bce", "--y", "0.5"], "activation must be sigmoid"),
@@ -146,3 +151,48 @@ def test_max_history_reaches_the_app_and_a_replay_keeps_its_steps(tmp_path, monk
     assert cli.main(["--replay", str(tmp_path / "s.json"), "--max-history", "10"]) == 0
     replayed = started[-1].engine
     assert replayed.step_count == 50 and replayed.max_steps == 50 and replayed.history_full
+
+
+def test_a_scenario_file_is_judged_with_the_flags_on_top(tmp_path):
+    """bce with the default y = 4 makes no sense alone, but with --y 0.5 it does:
+    only the combined settings are checked."""
+    f = tmp_path / "bce.toml"
+    f.write_text('loss = "bce"\n')
+    r = run_cli("trace", "--scenario", str(f), "--y", "0.5", "--steps", "1", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    first = json.loads(r.stdout.splitlines()[0])
+    assert first["J"] == pytest.approx(-(0.5 * math.log(first["forward"]["o"]) + 0.5 * math.log(1 - first["forward"]["o"])))
+    r = run_cli("trace", "--scenario", str(f))
+    assert r.returncode == 2 and f"{f}: loss bce needs a target y in [0, 1], not 4" in r.stderr
+    r = run_cli("trace", "--scenario", str(f), "--x", "1")
+    assert r.returncode == 2 and f"(settings from {f} and the flags)" in r.stderr
+
+
+def test_mazur_in_a_file_refuses_what_it_fixes_and_flags_can_switch_preset(tmp_path):
+    f = tmp_path / "m.toml"
+    f.write_text('preset = "mazur"\nx = 2.0\n')
+    r = run_cli("trace", "--scenario", str(f))
+    assert r.returncode == 2 and f"{f}: the mazur preset fixes" in r.stderr and "drop x " in r.stderr
+    r = run_cli("trace", "--scenario", str(f), "--preset", "question", "--steps", "0", "--format", "json")
+    assert r.returncode == 0 and json.loads(r.stdout)["forward"]["z1"] == 2.0 * json.loads(r.stdout)["weights"]["w1"]
+    f.write_text('preset = "mazur"\n')
+    r = run_cli("trace", "--scenario", str(f), "--y", "0.5")
+    assert r.returncode == 2 and f"drop --y (weights and lr may change) (settings from {f} and the flags)" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("x = 1" + "0" * 400, "key 'x': too large for a double"),
+        ("weights = [1" + "0" * 400 + ", 1]", "key 'weights': item 1: too large for a double"),
+        ("lr = 1" + "0" * 5000, "a number has too many digits (at most 4300)"),
+        ("seed = 1" + "0" * 400, "seed must be between 0 and 4294967295, not 100000… (401 digits)"),
+        ("layers = 1" + "0" * 400, "layers must be between 1 and 8, not a number that large"),
+    ],
+)
+def test_huge_numbers_in_a_scenario_file_exit_2(tmp_path, text, reason):
+    f = tmp_path / "big.toml"
+    f.write_text(text + "\n")
+    r = run_cli("trace", "--scenario", str(f))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.splitlines()) == 1 and f"{f}: {reason}" in r.stderr, r.stderr

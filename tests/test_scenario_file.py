@@ -16,7 +16,15 @@ def test_round_trip_is_exact(tmp_path):
     p = tmp_path / "a.toml"
     save(p, s)
     assert load(p) == s
-    assert load(write(tmp_path, dumps(Scenario(preset="mazur")))) == Scenario(preset="mazur")
+    mazur = Scenario(preset="mazur", lr=0.125, weights=(0.1, -0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8))
+    assert load(write(tmp_path, dumps(mazur))) == mazur
+
+
+def test_a_mazur_file_holds_only_what_the_preset_lets_change(tmp_path):
+    import tomllib
+
+    text = dumps(Scenario(preset="mazur", lr=0.25))
+    assert tomllib.loads(text) == {"preset": "mazur", "lr": 0.25}
 
 
 def test_saved_files_get_the_usual_mode_and_an_overwrite_keeps_its_own(tmp_path):
@@ -84,6 +92,7 @@ def test_save_never_overwrites_without_asking(tmp_path):
         ("loss = 'bce'\ny = 4", None, "bce needs a target y in [0, 1]"),
         ("weights = [1.0]", None, "weights: expected 2 values (one per layer), got 1"),
         ("preset = 'mazur'\nlayers = 3", None, "drop layers"),
+        ("preset = 'mazur'\nloss = 'se'", None, "drop loss"),  # refused even at the default
         ("activation = 'softmax'", None, "activation must be one of sigmoid, tanh, relu, linear"),
         ("lr = ", None, "not valid TOML"),
     ],
