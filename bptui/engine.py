@@ -43,8 +43,20 @@ class Divergence:
     lr: float
     would_be: dict[str, float]  # the new weights and J it would have produced
 
+    loss: str = "J"
+    # nodes that must stay inside (0, 1): their would-be values are in would_be
+    guarded: tuple[str, ...] = ()
+
     def describe(self, keys: bool = True) -> str:
-        bad = [f"{k} = {_word(v)}" for k, v in self.would_be.items() if not math.isfinite(v)]
+        values = {k: v for k, v in self.would_be.items() if k not in self.guarded}
+        bad = [f"{k} = {_word(v)}" for k, v in values.items() if not math.isfinite(v)]
+        if any(k != self.loss for k in values if not math.isfinite(values[k])):
+            # J computed from a nan weight says nothing: name the weights only
+            bad = [b for b in bad if not b.startswith(f"{self.loss} =")]
+        for name in self.guarded:
+            o = self.would_be[name]
+            if math.isfinite(o) and not 0.0 < o < 1.0 and not bad:
+                bad.append(f"{name} = {o:g} exactly, where bce's slope ({name} − y)/({name}(1 − {name})) breaks down")
         text = f"Step {self.step} not taken: at lr {fmt(self.lr, keep_zeros=False)} it gives {', '.join(bad)}."
         if keys:
             text += " Undo (u), reset (r) or change the rate (l, +, -) to go on."
@@ -286,8 +298,11 @@ class Engine:
             self._trace = None
             return taken
         self._restore(self._count)
-        names = [*self.network.params, self.network.loss]
-        self.divergence = Divergence(self._count + 1, self.lr, dict(zip(names, bad)))
+        guarded = self.network.domain_guarded
+        names = [*self.network.params, self.network.loss, *guarded]
+        self.divergence = Divergence(
+            self._count + 1, self.lr, dict(zip(names, bad)), self.network.loss, tuple(guarded)
+        )
         return taken
 
     def _restore(self, step: int) -> None:

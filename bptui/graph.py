@@ -100,7 +100,7 @@ def _np_bce(o: np.ndarray, y: float) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         first = y * np.log(o) if y != 0.0 else 0.0
         second = (1.0 - y) * np.log(1.0 - o) if y != 1.0 else 0.0
-    return -(first + second)
+    return 0.0 - (first + second)
 
 
 def _safe_log(v: str) -> str:
@@ -192,9 +192,10 @@ OPS: dict[str, Op] = {
         np_forward=lambda a: f"_np_bce({a[0]}, {a[1]})",
         # short on screen; the help spells it out
         formula=lambda a: f"bce({a[0]}, {a[1]})",
-        # 0·ln 0 is taken as 0 (the limit), so a target of exactly 0 or 1 works
+        # 0·ln 0 is taken as 0 (the limit), so a target of exactly 0 or 1 works;
+        # 0.0 − (…) rather than −(…), so a perfect fit shows J = 0, not −0
         forward=lambda a: (
-            f"-(({a[1]} * {_safe_log(a[0])} if {a[1]} != 0.0 else 0.0)"
+            f"0.0 - (({a[1]} * {_safe_log(a[0])} if {a[1]} != 0.0 else 0.0)"
             f" + ((1.0 - {a[1]}) * {_safe_log('(1.0 - ' + a[0] + ')')} if {a[1]} != 1.0 else 0.0))"
         ),
         local=lambda i, out, a: (
@@ -519,6 +520,12 @@ class Network:
         # comparison checks them all without any overflow of its own.
         checked = [_v(p) for p in self.params] + [_v(self.loss)]
         finite = " + ".join(f"{c} * 0.0" for c in checked)
+        # bce's slope (o − y)/(o(1 − o)) is 0/0 or ±inf once o rounds to
+        # exactly 0 or 1, though J may still be finite there: such a step
+        # would leave the next one nothing to compute, so it is refused too
+        for o in self.domain_guarded:
+            checked.append(_v(o))
+            finite += f" + (0.0 if 0.0 < {_v(o)} < 1.0 else _nan)"
         row = [_v(p) for p in self.params] + [_v(self.loss), "lr", "tag"]
         src = [
             "def make_runner(record, tag):",
@@ -572,6 +579,13 @@ class Network:
             exec(compile(source, f"<bptui runner {self.loss}>", "exec"), ns)
             factory = self._runner_factories[key] = ns["make_runner"]
         return factory(record, tag)
+
+    @property
+    def domain_guarded(self) -> list[str]:
+        """Nodes that must stay strictly inside (0, 1) for the gradient to
+        exist: bce's prediction."""
+        node = self.by_name[self.loss]
+        return [node.args[0]] if node.op == "bce" else []
 
     @property
     def loss_slot(self) -> int:

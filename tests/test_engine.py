@@ -229,6 +229,38 @@ def test_a_step_that_would_overflow_is_refused_and_explained():
     assert e.divergence is None
 
 
+def test_bce_refuses_a_step_that_rounds_o_to_exactly_1():
+    """σ(z) is exactly 1.0 once z passes about 37: J = −ln 1 = 0 is finite
+    there, but bce's slope (o − y)/(o(1 − o)) is 0/0, so the step after would
+    have nothing to compute. The step that lands there is refused."""
+    e = make(loss="bce", y=1.0, weights=(5.0, 5.0), lr=1e4)
+    before = e.params
+    assert e.step() == 0 and e.params == before
+    d = e.divergence
+    assert d is not None and d.would_be["o"] == 1.0 and math.isfinite(d.would_be["J"])
+    assert "o = 1 exactly, where bce's slope (o − y)/(o(1 − o)) breaks down" in d.describe()
+    e.set_lr(100.0)  # a rate that keeps o below 1 goes on
+    assert e.step(5) == 5 and 0.0 < e.trace.values["o"] < 1.0
+    assert all(math.isfinite(g) for g in e.trace.adjoints.values())
+
+
+def test_bce_shows_a_perfect_fit_as_0_not_minus_0():
+    # y = 0 and o ≈ 6e-39: 1 − o rounds to 1, ln 1 = 0, and −(0 + 0) would be −0
+    e = make(loss="bce", y=0.0, weights=(1.0, -100.0))
+    assert e.loss == 0.0 and math.copysign(1.0, e.loss) == 1.0
+    e.step()
+    assert math.copysign(1.0, e.loss) == 1.0
+
+
+def test_a_nan_weight_is_named_without_the_meaningless_J_it_gives():
+    from bptui.engine import Divergence
+
+    text = Divergence(4, 0.5, {"w1": math.nan, "w2": 0.5, "J": math.inf}).describe()
+    assert "w1 = nan (not a number)" in text and "J =" not in text
+    text = Divergence(4, 0.5, {"w1": 1.0, "w2": 0.5, "J": math.inf}).describe()
+    assert "J = +inf" in text
+
+
 def test_a_jump_stops_at_the_first_bad_step():
     # J = (w·x − y)² with x = 1, y = 0 and lr = 1.5: w ← w − 1.5·2w = −2w, so
     # |w| doubles every step and J = w² overflows after about 512 steps.
