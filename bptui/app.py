@@ -306,7 +306,11 @@ class BptuiApp(App[None]):
 
     def action_landscape_y(self, delta: int) -> None:
         n = len(self.engine.network.params)
-        if not self.show_landscape or n <= 2:
+        if n <= 2:
+            self.say("{ } choose the landscape's vertical weight; this network has two, and the landscape shows both.")
+            return
+        if not self.show_landscape:
+            self.say("{ } choose the landscape's vertical weight: v opens the landscape.")
             return
         x, _ = self._landscape_axes()
         y = (self._landscape_y + delta) % n

@@ -534,6 +534,31 @@ async def test_mazur_shows_both_paths_and_their_sum():
         assert pane.param == "w5" and sum(1 for line in pane.plain_lines if "path" in line) == 0
 
 
+def test_help_lists_every_key_the_app_binds():
+    from textual.keys import key_to_character
+
+    from bptui.screens.help_screen import KEYS
+
+    named = {"space": "space", "backspace": "backspace", "plus": "+", "minus": "-"}
+    listed = {token for keys, _ in KEYS for token in re.split(r",\s+|\s+", keys)}
+    for binding in BptuiApp.BINDINGS:
+        key = named.get(binding.key) or key_to_character(binding.key)
+        assert key in listed, f"{binding.key} ({binding.description}) is missing from the help"
+
+
+async def test_curly_brackets_say_why_when_they_cannot_act():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("right_curly_bracket")
+        await pilot.pause()
+        assert "this network has two, and the landscape shows both" in message(app)
+    app = app_for(preset="mazur")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("left_curly_bracket")
+        await pilot.pause()
+        assert "v opens the landscape" in message(app)
+
+
 async def test_help_explains_this_networks_factors():
     app = app_for(layers=3, activation="tanh", biases=(0.1, 0.2, 0.3))
     async with app.run_test(size=(80, 24)) as pilot:
