@@ -172,10 +172,11 @@ class BptuiApp(App[None]):
     def show_note(self) -> None:
         """The standing note: what this scenario can and cannot reach."""
         rule = self.engine.rule
-        if not rule.correct:
-            self.say(f"{rule.title}: {rule.wrong}. m: next", warning=True)
-            return
         note = standing_note(self.engine.network)
+        if not rule.correct:
+            # the floor holds whatever the rule: it stays in view
+            self.say(f"{rule.title}: {rule.wrong}. m: next" + (f". {note}" if note else ""), warning=True)
+            return
         self.say(note or "space steps · l sets the rate · u undoes · ? explains every factor")
 
     # -- actions --

@@ -680,6 +680,9 @@ async def test_m_cycles_the_mistakes_and_the_chart_compares_with_the_correct_run
         await pilot.pause()
         chart = app.query_one(CostChart)
         assert "⣿ question's rule • correct" in str(chart.border_title)
+        # the floor holds whatever the rule: it stays on the chart and in the note
+        assert str(chart.border_subtitle) == "── floor 9"
+        assert "J can near (1 − y)² = 9, never 0." in message(app)
         xs, ys = chart.compare_points
         correct = make_engine(Scenario())
         correct.step(5)
@@ -708,7 +711,8 @@ async def test_m_cycles_the_mistakes_and_the_chart_compares_with_the_correct_run
         await pilot.pause()
         assert "Status · last update" in str(app.query_one(StatusPane).border_title)
         assert app.engine.rule.name == "correct" and chart.compare_points is None
-        assert "J by step" in str(chart.border_title)
+        assert "J by step" in str(chart.border_title) and "floor 9" in str(chart.border_title)
+        assert not chart.border_subtitle
 
 
 async def test_the_mistakes_belong_to_the_questions_network():

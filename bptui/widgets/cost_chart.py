@@ -85,11 +85,16 @@ class CostChart(DiffLines, PlotextPlot):
                 self._compare = LossSeries(compare.shadow, self._buckets())
             else:
                 self._compare.sync()
-        title = self._title
+        title, subtitle = self._title, ""
         if compare is not None:
             title = f"{self._loss}: ⣿ {labels[0]} • {labels[1]}"
+            # the title has no room left for the floor: the bottom border says it
+            if self.floor is not None:
+                subtitle = f"── floor {fmt(self.floor, keep_zeros=False)}"
         if self.border_title != title:
             self.border_title = title
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
         self._rebuild()
 
     def _buckets(self) -> int:
