@@ -89,6 +89,7 @@ class BptuiApp(App[None]):
         self._walk: list[Operation] | None = None
         self._walk_pos = 0
         self._chosen = ""  # the chain on screen when the walk began
+        self._walked_step = -1  # the step a walk last completed (, goes back into it)
         self.show_landscape = False
         self._landscape_y = 1  # the landscape's second weight (the first is the chosen chain's)
         self._play_timer = None
@@ -202,13 +203,15 @@ class BptuiApp(App[None]):
         e = self.engine
         if self._walk is None:
             if delta < 0:
-                self.say("Not walking: . starts a walk through the next step, one operation at a time.")
-                return
-            if self._cannot_step():
-                return
-            self._walk, self._walk_pos = operations(e), 0
-            # the chain the user chose, shown again when the walk is over
-            self._chosen = self.query(GradientPane).first().param
+                if not self._reopen_walk():
+                    self.say("Not walking: . starts a walk through the next step, one operation at a time.")
+                    return
+            else:
+                if self._cannot_step():
+                    return
+                self._walk, self._walk_pos = operations(e), 0
+                # the chain the user chose, shown again when the walk is over
+                self._chosen = self.query(GradientPane).first().param
         self._walk_pos += delta
         if self._walk_pos <= 0:
             self._end_walk()
@@ -220,12 +223,30 @@ class BptuiApp(App[None]):
             if e.step() == 0:
                 self._cannot_step()
             else:
+                self._walked_step = e.step_count
                 self.query_one(MessageBar).message.explain(
-                    (last.lines[0], f"step {e.step_count} complete: the same numbers space gives. . walks on")
+                    (last.lines[0], f"step {e.step_count} complete: the same numbers space gives. . walks on, , back")
                 )
         else:
             self.query_one(MessageBar).message.explain(self._walk[self._walk_pos - 1].lines)
         self.sync()
+
+    def _reopen_walk(self) -> bool:
+        """, just after a walk completed its step: take the step back and
+        stand on its last operation again. Only while the step is the one the
+        walk took (same rate and rule): the walk must recompute it exactly."""
+        e = self.engine
+        k = e.step_count
+        if k == 0 or k != self._walked_step or e.lr_at(k) != e.lr or e.rule_at(k) is not e.rule:
+            return False
+        self._walked_step = -1
+        self._chosen = self.query(GradientPane).first().param
+        e.undo()
+        self._walk = operations(e)
+        # every operation done but the last, which completes the step (the
+        # += delta below lands there)
+        self._walk_pos = len(self._walk)
+        return True
 
     def _end_walk(self) -> None:
         self._walk, self._walk_pos = None, 0

@@ -833,6 +833,34 @@ async def test_walk_back_to_the_start_closes_it_and_other_keys_end_it():
         assert "Not walking" in message(app)
 
 
+async def test_comma_after_a_completed_walk_goes_back_into_it():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        ops = operations(app.engine)
+        for _ in ops:
+            await pilot.press("full_stop")
+        await pilot.pause()
+        assert app.engine.step_count == 1 and "step 1 complete" in message(app)
+        after = app.engine.history_array().tobytes()
+        await pilot.press("comma")  # back into the step: it is taken back
+        await pilot.pause()
+        assert app.walking and app.engine.step_count == 0
+        assert message(app) == " ".join(ops[-2].lines)
+        assert "◀" in screen_text(app)
+        await pilot.press("full_stop")  # and taken again, bit for bit
+        await pilot.pause()
+        assert not app.walking and app.engine.history_array().tobytes() == after
+        # after a plain step, or once the rate changed, , does not undo anything
+        await pilot.press("space", "comma")
+        await pilot.pause()
+        assert app.engine.step_count == 2 and "Not walking" in message(app)
+        for _ in ops:
+            await pilot.press("full_stop")
+        await pilot.press("plus", "comma")
+        await pilot.pause()
+        assert app.engine.step_count == 3 and not app.walking and "Not walking" in message(app)
+
+
 async def test_walk_updates_under_a_mistaken_rule():
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -13,7 +13,7 @@ from bptui.graph import Network
 
 KEYS = [
     ("space, n", "one step: forward, backward, then every weight updated from the same gradients"),
-    (".  ,", "walk: one operation of the step forward / back (forward nodes, each chain-rule factor, each update)"),
+    (".  ,", "walk: one operation of the step forward / back (forward nodes, each chain-rule factor, each update); , right after a walk completes its step goes back into it"),
     ("l", "type a new learning rate (Enter sets it, Escape cancels)"),
     ("+  -", "double or halve the learning rate"),
     ("u, backspace", "undo one step (bit for bit)"),
