@@ -7,7 +7,7 @@ This module never imports Textual."""
 
 from __future__ import annotations
 
-import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +18,13 @@ RAMP = " .:-=+*#%"  # low → high
 TRAIL = "•"  # a visited point
 HERE = "◉"  # the current point
 BAD = "!"  # a cell whose J overflowed
+# Weights may lie anywhere among the doubles: the box is kept inside them, and
+# its arithmetic goes through halves (x1/2 − x0/2 never overflows, x1 − x0 can).
+MAX = sys.float_info.max
+
+
+def _clamp(v: float) -> float:
+    return min(max(v, -MAX), MAX)
 
 
 @dataclass(frozen=True)
@@ -83,10 +90,14 @@ class Landscape:
     def _cells(self, pts: np.ndarray) -> set[tuple[int, int]]:
         x0, x1, y0, y1 = self._box
         cols, rows = self._size
-        cx = np.floor((pts[:, 0] - x0) / (x1 - x0) * cols).astype(np.int64)
-        cy = np.floor((y1 - pts[:, 1]) / (y1 - y0) * rows).astype(np.int64)
-        keep = (cx >= 0) & (cx < cols) & (cy >= 0) & (cy < rows)
-        return set(zip(cx[keep].tolist(), cy[keep].tolist()))
+        with np.errstate(all="ignore"):  # a non-finite point lands nowhere
+            fx = (pts[:, 0] / 2 - x0 / 2) / (x1 / 2 - x0 / 2) * cols
+            fy = (y1 / 2 - pts[:, 1] / 2) / (y1 / 2 - y0 / 2) * rows
+        # a point on the far edge (a box that ends at the last double) is in the last cell
+        keep = np.isfinite(fx) & np.isfinite(fy) & (fx >= 0) & (fx <= cols) & (fy >= 0) & (fy <= rows)
+        cx = np.minimum(np.floor(fx[keep]), cols - 1).astype(np.int64)
+        cy = np.minimum(np.floor(fy[keep]), rows - 1).astype(np.int64)
+        return set(zip(cx.tolist(), cy.tolist()))
 
     # -- the view --
 
@@ -94,25 +105,25 @@ class Landscape:
         if self._box is None:
             return True
         x0, x1, y0, y1 = self._box
-        mx, my = (x1 - x0) * 0.05, (y1 - y0) * 0.05
-        return not (x0 + mx <= cur[0] <= x1 - mx and y0 + my <= cur[1] <= y1 - my)
+
+        def inside(v: float, lo: float, hi: float) -> bool:
+            # a 5% margin, except on a side that already reaches the last double
+            m = (hi / 2 - lo / 2) * 0.1
+            return (lo == -MAX or lo + m <= v) and (hi == MAX or v <= hi - m)
+
+        return not (inside(cur[0], x0, x1) and inside(cur[1], y0, y1))
 
     def _new_box(self) -> tuple[float, float, float, float]:
         bx0, bx1, by0, by1 = (float(v) for v in self._bbox)
 
         def span(lo: float, hi: float) -> tuple[float, float]:
-            mid, half = (lo + hi) / 2, (hi - lo) / 2
+            # Python floats overflow to ±inf without a warning; _clamp takes
+            # the box back to the last finite double
+            mid, half = lo / 2 + hi / 2, hi / 2 - lo / 2
             half = max(half * 1.4, 0.25, abs(mid) * 0.1)
-            return mid - half, mid + half
+            return _clamp(mid - half), _clamp(mid + half)
 
-        box = (*span(bx0, bx1), *span(by0, by1))
-        if all(math.isfinite(v) for v in box):
-            return box
-        # weights near the largest double: a box around the current point alone
-        p = self.engine.params
-        cx, cy = p[self.x], p[self.y]
-        hx, hy = max(abs(cx) * 0.1, 0.25), max(abs(cy) * 0.1, 0.25)
-        return (cx - hx, cx + hx, cy - hy, cy + hy)
+        return (*span(bx0, bx1), *span(by0, by1))
 
     def frame(self, cols: int, rows: int) -> Frame:
         e = self.engine
@@ -127,8 +138,10 @@ class Landscape:
         key = (self._box, self._size, self.x, self.y, others)
         if key != self._grid_key:
             x0, x1, y0, y1 = self._box
-            xs = x0 + (np.arange(cols) + 0.5) * (x1 - x0) / cols
-            ys = y1 - (np.arange(rows) + 0.5) * (y1 - y0) / rows
+            tx, ty = (np.arange(cols) + 0.5) / cols, (np.arange(rows) + 0.5) / rows
+            with np.errstate(over="ignore"):  # a rounding past the last double is clipped
+                xs = np.clip((x0 / 2 * (1 - tx) + x1 / 2 * tx) * 2, -MAX, MAX)
+                ys = np.clip((y1 / 2 * (1 - ty) + y0 / 2 * ty) * 2, -MAX, MAX)
             a, b = np.meshgrid(xs, ys)
             self._grid = e.network.loss_grid(params, self.x, self.y, a, b)
             self._grid_key = key

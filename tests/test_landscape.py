@@ -1,3 +1,5 @@
+import math
+import sys
 import warnings
 
 import numpy as np
@@ -82,3 +84,20 @@ def test_axes_for_a_bigger_network():
     assert (f.x_name, f.y_name) == ("w5", "w7")
     with pytest.raises(ValueError):
         land.set_axes(2, 2)
+
+
+@pytest.mark.parametrize("w1", [1.7e308, -1.7e308, 1e308, 8e307, sys.float_info.max, -sys.float_info.max])
+def test_weights_near_the_largest_double_draw_without_a_warning(w1):
+    """The box's width can exceed the doubles though its ends do not: it is
+    kept inside them, and the current point is still shown."""
+    e = make_engine(Scenario(activation="linear", weights=(w1, 1e-308), y=0.0, x=1.0))
+    land = Landscape(e)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = land.frame(30, 10)
+        x0, x1, y0, y1 = f.box
+        assert all(math.isfinite(v) for v in f.box) and x0 <= w1 <= x1 and y0 <= 1e-308 <= y1
+        assert f.here is not None and f.cells[f.here[1]][f.here[0]] == "◉"
+        before = land.recomputes
+        land.frame(30, 10)
+        assert land.recomputes == before  # the view did not need to move
