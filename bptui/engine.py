@@ -10,7 +10,6 @@ bit. This module never imports Textual.
 from __future__ import annotations
 
 import math
-import sys
 from array import array
 from dataclasses import dataclass
 from typing import Sequence
@@ -338,14 +337,19 @@ class Engine:
         """Multiply the rate by factor (the + and - keys); ValueError, with the
         rate unchanged, when the result would overflow or underflow."""
         new = self.lr * factor
+        old = fmt(self.lr, keep_zeros=False)
         if math.isinf(new):
-            raise ValueError(f"{fmt(self.lr, keep_zeros=False)} × {factor:g} overflows")
-        if new < sys.float_info.min:
-            raise ValueError(f"{fmt(self.lr, keep_zeros=False)} × {factor:g} is below the smallest normal double")
+            raise ValueError(f"{old} × {factor:g} overflows")
+        if new == 0.0:
+            raise ValueError(f"{old} × {factor:g} underflows to 0")
+        if new / factor != self.lr:
+            # below 2.2e-308 doubles hold fewer digits: halving would round,
+            # and doubling would no longer give the old rate back
+            raise ValueError(f"{old} × {factor:g} would round (doubles this small hold fewer digits)")
         self.set_lr(new)
         return new
 
 
 def check_learning_rate(lr: float) -> None:
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr >= sys.float_info.min):
-        raise ValueError(f"the learning rate must be a positive finite number of at least 2.2e-308, not {lr!r}")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"the learning rate must be a positive finite number, not {lr!r}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -57,7 +56,6 @@ class Scenario:
                 raise ValueError(f"{name} must be finite, not {v}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, not {self.lr:g}")
-        check_normal(self.lr)
         if not 0 <= self.seed <= MAX_SEED:
             raise ValueError(f"seed must be between 0 and {MAX_SEED}, not {short_int(self.seed)}")
         for name in ("weights", "biases"):
@@ -213,18 +211,4 @@ def parse_learning_rate(text: str) -> float:
         raise ValueError("the learning rate must be positive: 0 would never move the weights")
     if value < 0:
         raise ValueError("the learning rate must be positive: a negative rate climbs the cost instead of descending it")
-    check_normal(value)
     return value
-
-
-SMALLEST_RATE = sys.float_info.min  # 2.2e-308, the smallest normal double
-
-
-def check_normal(lr: float) -> None:
-    """Below the smallest normal double a rate keeps fewer than 15 digits, and
-    halving then doubling it no longer gives it back: refuse it."""
-    if 0 < lr < SMALLEST_RATE:
-        raise ValueError(
-            f"the learning rate must be at least {SMALLEST_RATE:.3g} (smaller ones lose their digits): "
-            f"{lr:.7g} is too small"
-        )

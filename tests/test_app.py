@@ -258,13 +258,31 @@ async def test_doubling_past_the_largest_double_is_refused():
         assert message(app).startswith("! The learning rate stays 1e308") and "overflows" in message(app)
 
 
-async def test_halving_to_zero_is_refused():
-    app = app_for(lr=3e-308)
+async def test_the_tiniest_rates_are_taken_and_halving_never_rounds():
+    """Any positive double is a rate, subnormal ones too; - refuses a halving
+    that would round (so + always gives the old rate back) or reach 0."""
+    app = app_for(lr=2.0**-1030)  # subnormal, and a power of 2: halving is exact
     async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("minus", "minus")
+        await pilot.pause()
+        assert app.engine.lr == 2.0**-1032
+        await pilot.press("plus", "plus")
+        await pilot.pause()
+        assert app.engine.lr == 2.0**-1030
+        await type_rate(pilot, "5e-324")  # the smallest double
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.engine.lr == 5e-324
         await pilot.press("minus")
         await pilot.pause()
-        assert app.engine.lr == 3e-308
-        assert "below the smallest normal double" in message(app)
+        assert app.engine.lr == 5e-324 and "underflows to 0" in message(app)
+        await type_rate(pilot, "1.5e-323")  # three times the smallest: half of it rounds
+        await pilot.press("enter", "minus")
+        await pilot.pause()
+        assert app.engine.lr == 1.5e-323 and "would round" in message(app)
+        await pilot.press("space")
+        await pilot.pause()
+        assert app.engine.step_count == 1
 
 
 async def type_rate(pilot, text: str) -> None:
@@ -303,7 +321,6 @@ async def test_typed_rate_is_set():
         ("inf", "must be finite"),
         ("1e999", "too large"),
         ("1e-400", "underflows to 0"),
-        ("1e-320", "too small"),
     ],
 )
 async def test_bad_rates_are_refused_with_a_reason(text, reason):
