@@ -289,8 +289,8 @@ class BptuiApp(App[None]):
         return False
 
     def action_next_rule(self) -> None:
-        self._leave_walk()
         """Cycle the update rule: correct → the question's → the answer's slip."""
+        self._leave_walk()
         e = self.engine
         if len(e.rules) == 1:
             self.say("The question's mistakes (m) belong to the question's network: x → σ → σ → (o − y)².")

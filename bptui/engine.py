@@ -231,7 +231,8 @@ class Engine:
         return rows[:, : self.n_params].copy()
 
     def history_array(self) -> np.ndarray:
-        """Every recorded step as rows (params..., J, lr): a numpy copy."""
+        """Every recorded step as rows (params..., J, lr, rule): a numpy copy
+        (`columns` names them; step 0's lr and rule are nan)."""
         self._flush()
         return np.frombuffer(self._history[:], dtype=np.float64).reshape(-1, self._width).copy()
 

@@ -1,5 +1,7 @@
-"""Pilot tests: press keys, then read what the panes show and check every
-number against hand algebra (not the engine)."""
+"""Pilot tests: press keys, then read what the panes show. The question's
+numbers are checked against hand algebra (hand_state, not the engine) and the
+reference values; other networks' against a separately built engine, whose
+own numbers tests/test_engine.py checks by finite differences and by hand."""
 
 import io
 import math
