@@ -815,7 +815,11 @@ async def test_walk_shows_pending_values_and_explains_each_operation():
         assert message(app) == "z1 = w1·x = 0.7713206·2 = 1.542641 forward 1 of 5: a weighted sum: each input times its weight (plus a bias)"
         w1_pane = app.query_one("#grad-w1", GradientPane)
         assert all("·" in line for line in w1_pane.plain_lines)  # nothing computed backwards yet
-        for _ in range(4 + 4):  # the rest of the forward pass, then down to dz2/dh
+        assert "   J ·" in status(app)[0]  # nor J, in the status either
+        await pilot.press("full_stop", "full_stop", "full_stop", "full_stop")  # h, z2, o, J
+        await pilot.pause()
+        assert f"   J {fmt(START['J'])}" in status(app)[0]
+        for _ in range(4):  # down to dz2/dh
             await pilot.press("full_stop")
         await pilot.pause()
         # the example, with the screen's 7 digits

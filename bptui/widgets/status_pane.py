@@ -41,7 +41,10 @@ class StatusPane(LabelledPane):
         head.append("   lr ", "italic")
         head.append(fmt(engine.lr, keep_zeros=False), "bold")
         head.append(f"   {net.loss} ", "italic")
-        head.append(fmt(engine.loss), "bold")
+        if walk is not None and net.loss not in walk.values:
+            head.append(PENDING, "dim")  # this walk has not computed J yet
+        else:
+            head.append(fmt(engine.loss), "bold")
         rows = [(Text("step".ljust(label_w), "italic"), head)]
         if len(params) < len(net.params):
             note = vanishing_note(engine.trace) or f"all {len(net.params)} parameters\nupdate together"
