@@ -38,6 +38,12 @@ MAX_COLS, MAX_ROWS = 500, 200
 # what a student's ssh may pass through to their app (OpenSSH sends only what
 # the client's SendEnv names)
 PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM")
+# guessing and crowding: a connection gets this many wrong passwords, and
+# this long to log in; at most max(MIN_WAITING, 2 × max-sessions)
+# connections may wait to log in at once
+MAX_PASSWORD_TRIES = 3
+LOGIN_TIMEOUT = 30
+MIN_WAITING = 20
 # keys a student typed or pasted that the app has not read yet: past this,
 # their channel stops reading (SSH flow control holds the rest at the client)
 INPUT_HIGH_WATER = 64 * 1024
@@ -117,6 +123,8 @@ class Classroom:
         self.password = password
         self.require_auth = require_auth
         self.sessions: set[AppSession] = set()
+        self.waiting = 0  # connections not logged in yet
+        self.max_waiting = max(MIN_WAITING, 2 * max_sessions)
 
     def app_command(self) -> list[str]:
         return [
@@ -134,32 +142,62 @@ class ClassroomServer(asyncssh.SSHServer):
         self.peer = "?"
         self.username = "?"
         self.started = time.monotonic()
+        self.waiting = False  # counted in room.waiting
+        self.logged_in = False
+        self.wrong_passwords = 0
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         peer = conn.get_extra_info("peername") or ("?", 0)
         self.peer = f"{peer[0]}:{peer[1]}"
         self.started = time.monotonic()
         self.conn = conn
+        if self.room.waiting >= self.room.max_waiting:
+            log(f"refused {self.peer}: {self.room.waiting} connections are already waiting to log in")
+            asyncio.get_running_loop().call_soon(conn.abort)
+            return
+        self.waiting = True
+        self.room.waiting += 1
+
+    def _stop_waiting(self) -> None:
+        if self.waiting:
+            self.waiting = False
+            self.room.waiting -= 1
 
     def connection_lost(self, exc: Exception | None) -> None:
-        log(f"disconnect {self.peer} user={self.username} after {time.monotonic() - self.started:.1f}s")
+        self._stop_waiting()
+        after = f"after {time.monotonic() - self.started:.1f}s"
+        if self.logged_in:
+            log(f"disconnect {self.peer} user={self.username} {after}")
+        else:
+            log(f"disconnect {self.peer} user={self.username} {after}, never logged in")
 
     def begin_auth(self, username: str) -> bool:
         self.username = username
         if not self.room.require_auth:
-            log(f"connect {self.peer} user={username}")
+            self._logged_in()
         return self.room.require_auth
 
     def auth_completed(self) -> None:
         if self.room.require_auth:
-            log(f"connect {self.peer} user={self.username}")
+            self._logged_in()
+
+    def _logged_in(self) -> None:
+        self._stop_waiting()
+        self.logged_in = True
+        log(f"connect {self.peer} user={self.username}")
 
     def password_auth_supported(self) -> bool:
         return self.room.password is not None
 
     def validate_password(self, username: str, password: str) -> bool:
         # constant time: how much of a guess was right must not show in timing
-        return hmac.compare_digest(password.encode(), self.room.password.encode())
+        if hmac.compare_digest(password.encode(), self.room.password.encode()):
+            return True
+        self.wrong_passwords += 1
+        log(f"wrong password from {self.peer} user={username} ({self.wrong_passwords} of {MAX_PASSWORD_TRIES})")
+        if self.wrong_passwords >= MAX_PASSWORD_TRIES:
+            self.conn.disconnect(asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE, "too many wrong passwords")
+        return False
 
     def session_requested(self) -> asyncssh.SSHServerSession:
         return AppSession(self.room, self)
@@ -414,6 +452,7 @@ async def _listen(host: str, port: int, key: asyncssh.SSHKey, room: Classroom, a
         sftp_factory=None,
         line_editor=False,
         keepalive_interval=30,
+        login_timeout=LOGIN_TIMEOUT,
     )
 
 

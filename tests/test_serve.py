@@ -509,3 +509,60 @@ def test_stopping_right_after_a_client_dropped_is_a_clean_stop(tmp_path, student
         tmux("kill-session", "-t", name)
     assert server.stop() == 0, server.log
     assert "cannot listen" not in server.log and "Traceback" not in server.log
+
+
+def test_a_connection_gets_three_wrong_passwords(tmp_path):
+    pw = tmp_path / "pw"
+    pw.write_text("correct horse\n")
+    server = Server(tmp_path, "--password-file", str(pw))
+    tries = []
+
+    class Guesser(asyncssh.SSHClient):
+        def password_auth_requested(self) -> str:
+            tries.append(1)
+            return f"guess {len(tries)}"
+
+    async def guess() -> None:
+        async with asyncssh.connect(
+            "127.0.0.1", server.port, username="student", client_factory=Guesser,
+            known_hosts=None, client_keys=None, agent_path=None, preferred_auth="password",
+        ):  # fmt: skip
+            pass
+
+    try:
+        with pytest.raises((asyncssh.PermissionDenied, asyncssh.DisconnectError)):
+            asyncio.run(guess())
+        assert len(tries) == 3
+        deadline = time.monotonic() + 5
+        while "never logged in" not in server.log and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "wrong password from 127.0.0.1" in server.log and "(3 of 3)" in server.log
+        assert "never logged in" in server.log and "guess" not in server.log
+    finally:
+        server.stop()
+
+
+def test_connections_waiting_to_log_in_are_capped(tmp_path, student):
+    """Sockets that never log in cannot crowd the server without bound: past
+    the cap a new connection is refused; once they go, students get in."""
+    from bptui.serve import MIN_WAITING
+
+    server = Server(tmp_path, "--max-sessions", "1")
+    idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(MIN_WAITING)]
+    try:
+        deadline = time.monotonic() + 10
+        while "waiting to log in" not in server.log and time.monotonic() < deadline:
+            time.sleep(0.2)
+            extra = socket.create_connection(("127.0.0.1", server.port))
+            extra.settimeout(5)
+            received = b"x"
+            while received:  # the server closes it at once (a login would wait)
+                received = extra.recv(100)
+            extra.close()
+        assert f"{MIN_WAITING} connections are already waiting to log in" in server.log
+    finally:
+        for s in idle:
+            s.close()
+    time.sleep(0.5)
+    wait_for(student(server.port), "Forward pass")
+    server.stop()
