@@ -100,6 +100,8 @@ def load_session(path: str | os.PathLike) -> tuple[Scenario, Engine]:
         raise SessionError(f"{src}: damaged: the history holds a number too large for a double") from None
     if rows.shape != (len(history), width):
         raise SessionError(f"{src}: damaged: every history row needs {width} numbers")
+    if history[0][-2:] != [None, None]:
+        raise SessionError(f"{src}: damaged: step 0 has no rate and no rule (null, null), this file gives some")
     lr = data["lr"]
     if not _positive_double(lr):
         raise SessionError(f"{src}: damaged: \"lr\" must be a positive number")

@@ -78,6 +78,7 @@ def edit(path, change):
         (lambda p: edit(p, lambda d: d["scenario"].update(layers=2, biases=[0.1, 0.2])), "columns"),
         (lambda p: edit(p, lambda d: d["scenario"].update(layers="two")), "key 'layers': expected a whole number"),
         (lambda p: edit(p, lambda d: d.update(lr=-1)), "\"lr\" must be a positive number"),
+        (lambda p: edit(p, lambda d: d["history"][0].__setitem__(-2, 0.5)), "step 0 has no rate and no rule"),
         (lambda p: edit(p, lambda d: d.update(lr=10**400)), "\"lr\" must be a positive number"),
         (lambda p: edit(p, lambda d: d["history"][2].__setitem__(1, 10**400)), "a number too large for a double"),
         (lambda p: edit(p, lambda d: d["scenario"].update(x=10**400)), "key 'x': too large for a double"),
