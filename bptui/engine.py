@@ -128,14 +128,19 @@ class Engine:
             raise ValueError(problem)
         if max_steps is not None and max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, not {max_steps}")
+        # the fast path of step() asks one question: _count < _open_until
+        # (max_steps, or inf, while no step is refused; -1 while one is)
+        self._max_steps = max_steps
+        self._divergence: Divergence | None = None
+        self._open_until: float = math.inf
         # the longest history kept: each step is a row of doubles, and a
         # served session must not fill the server's memory
         self.max_steps = max_steps
         self.network = network
         self.n_params = len(params)
         self._width = self.n_params + 3  # a history row: params..., J, lr, rule
+        self._room = self.FLUSH_ROWS  # rows the pending list takes before a flush
         self.lr = float(lr)
-        self.divergence: Divergence | None = None
         # row k: the weights of step k, J at them, and the rate and the rule
         # (its index in `rules`) that produced them (nan for step 0)
         self._history = array("d", (*params, trace.loss, math.nan, math.nan))
@@ -150,13 +155,38 @@ class Engine:
             for i, r in enumerate(self.rules)
         ]
         self.rule_index = 0
-        self._run = self._runners[0]
+        self._run, self._run1 = self._runners[0]
         self._count = 0
         self._state = network.state_of(trace)
         self._trace: Trace | None = trace
         self._watchers: list[HistoryWatcher] = []
 
     # -- state --
+
+    @property
+    def max_steps(self) -> int | None:
+        return self._max_steps
+
+    @max_steps.setter
+    def max_steps(self, value: int | None) -> None:
+        self._max_steps = value
+        self._reopen()
+
+    @property
+    def divergence(self) -> Divergence | None:
+        """The step that was refused, while stepping stays refused."""
+        return self._divergence
+
+    @divergence.setter
+    def divergence(self, value: Divergence | None) -> None:
+        self._divergence = value
+        self._reopen()
+
+    def _reopen(self) -> None:
+        if self._divergence is not None:
+            self._open_until = -1
+        else:
+            self._open_until = math.inf if self._max_steps is None else self._max_steps
 
     @property
     def step_count(self) -> int:
@@ -181,6 +211,7 @@ class Engine:
         if self._pending:
             self._history.fromlist(self._pending)
             self._pending.clear()
+        self._room = self.FLUSH_ROWS
 
     def _row(self, step: int) -> array:
         if not 0 <= step <= self._count:
@@ -213,7 +244,7 @@ class Engine:
         if not 0 <= index < len(self.rules):
             raise ValueError(f"no rule {index}: there are {len(self.rules)}")
         self.rule_index = index
-        self._run = self._runners[index]
+        self._run, self._run1 = self._runners[index]
         self.divergence = None
 
     def loss_slice(self, start: int, stop: int) -> np.ndarray:
@@ -277,6 +308,18 @@ class Engine:
         would make a weight or J non-finite is refused (and recorded in
         `divergence`); so is every step after it until undo, reset or a new rate.
         No step is taken past max_steps (see history_full)."""
+        if n == 1 and self._count < self._open_until:
+            # the hot path of a keypress: one call into the compiled step
+            state = self._run1(self._state, self.lr)
+            if state is not None:
+                self._count += 1
+                self._room -= 1
+                if not self._room:
+                    self._flush()
+                self._state = state
+                self._trace = None
+                return 1
+            # refused: the loop below takes the same step again and says why
         if n < 0:
             raise ValueError("n must be non-negative")
         if self.max_steps is not None:
@@ -288,10 +331,10 @@ class Engine:
             while done < n and self.divergence is None:
                 done += self.step(min(n - done, self.FLUSH_ROWS))
             return done
-        # the hot path of a keypress: one call into the compiled loop
         taken, state, bad = self._run(self._state, self.lr, n)
         self._count += taken
-        if len(self._pending) >= self.FLUSH_ROWS * self._width:
+        self._room -= taken
+        if self._room <= 0:
             self._flush()
         if bad is None:
             self._state = state

@@ -527,20 +527,32 @@ class Network:
             checked.append(_v(o))
             finite += f" + (0.0 if 0.0 < {_v(o)} < 1.0 else _nan)"
         row = [_v(p) for p in self.params] + [_v(self.loss), "lr", "tag"]
+        body = self._backward_lines() + updates + self._forward_lines(_v)
+        # math functions as keyword defaults: locals, not global look-ups
+        local = f"{self._inputs_signature}, _exp=_exp, _tanh=_tanh, _log=_log, _inf=_inf, _nan=_nan"
         src = [
             "def make_runner(record, tag):",
-            f"    def run(state, lr, n, *, {self._inputs_signature}):",
+            f"    def run(state, lr, n, *, {local}):",
             f"        {', '.join(state)}, = state",
             "        for i in range(n):",
         ]
-        body = self._backward_lines() + updates + self._forward_lines(_v)
         src += ["            " + line for line in body]
         src += [
             f"            if {finite} != 0.0:",
             f"                return i, None, ({', '.join(checked)},)",
             f"            record(({', '.join(row)},))",
             f"        return n, ({', '.join(state)},), None",
-            "    return run",
+            # one step, as a keypress takes it: the same lines without the loop
+            f"    def run1(state, lr, *, {local}):",
+            f"        {', '.join(state)}, = state",
+        ]
+        src += ["        " + line for line in body]
+        src += [
+            f"        if {finite} != 0.0:",
+            "            return None",
+            f"        record(({', '.join(row)},))",
+            f"        return ({', '.join(state)},)",
+            "    return run, run1",
         ]
         return "\n".join(src)
 
@@ -563,9 +575,11 @@ class Network:
         amounts: dict[str, str | None] | None = None,
         tag: float = 0.0,
     ) -> Callable:
-        """A stepping function that passes each step's (params..., J, lr, tag)
+        """Stepping functions that pass each step's (params..., J, lr, tag)
         to `record`: run(state, lr, n) -> (taken, new state, None), or, when a
-        step would leave the finite numbers, (taken, None, bad values).
+        step would leave the finite numbers, (taken, None, bad values); and
+        run1(state, lr) -> the new state, or None for a refused step (run
+        then says why): one step with no loop to set up.
         `amounts` maps each parameter to what lr multiplies in its update (a
         python expression in the compiled code's names, None: not updated);
         by default its gradient."""
