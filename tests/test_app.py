@@ -911,6 +911,13 @@ async def test_a_long_refusal_leaves_the_input_its_width():
         bar = app.query_one(MessageBar)
         assert bar.prompt.size.width > 40
         assert "a negative rate climbs the cost" in message(app)
+        assert "of descending it." in screen_text(app)  # the reason is whole on screen
+    app = app_for()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await type_rate(pilot, "-1")
+        text = screen_text(app)
+        # two lines of it, the cut marked, and the input still there
+        assert "must be positive:" in text and "…" in text and "learning rate: -1" in text
 
 
 async def test_wide_numbers_wrap_in_the_status_instead_of_being_cut():
