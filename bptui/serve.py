@@ -14,6 +14,7 @@ import hmac
 import ipaddress
 import os
 import pty
+import re
 import signal
 import struct
 import sys
@@ -39,11 +40,14 @@ MAX_COLS, MAX_ROWS = 500, 200
 # the client's SendEnv names)
 PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM")
 # guessing and crowding: a connection gets this many wrong passwords, and
-# this long to log in; at most max(MIN_WAITING, 2 × max-sessions)
-# connections may wait to log in at once
+# --login-timeout seconds to log in and then to open its one session; at most
+# max(MIN_WAITING, 2 × max-sessions) connections may wait to log in at once
 MAX_PASSWORD_TRIES = 3
-LOGIN_TIMEOUT = 30
+DEFAULT_LOGIN_TIMEOUT = 30
 MIN_WAITING = 20
+# a terminal type the app may be given; anything else gets the default
+TERM_PATTERN = re.compile(r"[A-Za-z0-9._+-]{1,64}")
+DEFAULT_TERM = "xterm-256color"
 # keys a student typed or pasted that the app has not read yet: past this,
 # their channel stops reading (SSH flow control holds the rest at the client)
 INPUT_HIGH_WATER = 64 * 1024
@@ -100,6 +104,17 @@ def _take_terminal() -> None:  # runs in the child, before exec
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+def _quiet_until_the_app_reads(fd: int) -> None:
+    """Keys typed before the app sets up its terminal must not be echoed,
+    line-edited or turned into signals (a Ctrl-C would kill the app as it
+    starts): the pty starts without echo, canonical mode, signals and flow
+    control. Output processing stays on."""
+    attrs = termios.tcgetattr(fd)
+    attrs[0] &= ~(termios.IXON | termios.ICRNL)  # iflag
+    attrs[3] &= ~(termios.ECHO | termios.ICANON | termios.ISIG | termios.IEXTEN)  # lflag
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+
 class ListenError(OSError):
     """The server could not bind its address."""
 
@@ -115,8 +130,10 @@ class Classroom:
         password: str | None,
         require_auth: bool,
         max_history: int = DEFAULT_SERVED_HISTORY,
+        login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
     ) -> None:
         self.scenario_file = scenario_file
+        self.login_timeout = login_timeout
         self.max_history = max_history
         self.max_sessions = max_sessions
         self.idle_timeout = idle_timeout
@@ -125,6 +142,8 @@ class Classroom:
         self.sessions: set[AppSession] = set()
         self.waiting = 0  # connections not logged in yet
         self.max_waiting = max(MIN_WAITING, 2 * max_sessions)
+        self.connections: set[ClassroomServer] = set()
+        self.stopping = False
 
     def app_command(self) -> list[str]:
         return [
@@ -145,12 +164,15 @@ class ClassroomServer(asyncssh.SSHServer):
         self.waiting = False  # counted in room.waiting
         self.logged_in = False
         self.wrong_passwords = 0
+        self.session: AppSession | None = None  # one a connection
+        self.conn: asyncssh.SSHServerConnection | None = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         peer = conn.get_extra_info("peername") or ("?", 0)
         self.peer = f"{peer[0]}:{peer[1]}"
         self.started = time.monotonic()
         self.conn = conn
+        self.room.connections.add(self)
         if self.room.waiting >= self.room.max_waiting:
             log(f"refused {self.peer}: {self.room.waiting} connections are already waiting to log in")
             asyncio.get_running_loop().call_soon(conn.abort)
@@ -165,6 +187,7 @@ class ClassroomServer(asyncssh.SSHServer):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_waiting()
+        self.room.connections.discard(self)
         after = f"after {time.monotonic() - self.started:.1f}s"
         if self.logged_in:
             log(f"disconnect {self.peer} user={self.username} {after}")
@@ -185,6 +208,17 @@ class ClassroomServer(asyncssh.SSHServer):
         self._stop_waiting()
         self.logged_in = True
         log(f"connect {self.peer} user={self.username}")
+        # a connection is for one session: one that opens none (ssh -N) goes
+        asyncio.get_running_loop().call_later(self.room.login_timeout, self._close_if_no_session)
+
+    def _close_if_no_session(self) -> None:
+        if self.session is None and self.conn is not None and self in self.room.connections:
+            log(f"closing {self.peer} user={self.username}: no session after {self.room.login_timeout:g}s")
+            self.close()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
 
     def password_auth_supported(self) -> bool:
         return self.room.password is not None
@@ -199,8 +233,12 @@ class ClassroomServer(asyncssh.SSHServer):
             self.conn.disconnect(asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE, "too many wrong passwords")
         return False
 
-    def session_requested(self) -> asyncssh.SSHServerSession:
-        return AppSession(self.room, self)
+    def session_requested(self) -> asyncssh.SSHServerSession | bool:
+        if self.session is not None:
+            log(f"refused a second session from {self.peer} user={self.username}")
+            return False
+        self.session = AppSession(self.room, self)
+        return self.session
 
     # nothing else is reachable: no -L/-W (direct) or -R (forwarded) tunnels
     def connection_requested(self, *args) -> bool:
@@ -223,7 +261,7 @@ class AppSession(asyncssh.SSHServerSession):
         self.room = room
         self.server = server
         self.chan: asyncssh.SSHServerChannel | None = None
-        self.term = "xterm-256color"
+        self.term = DEFAULT_TERM
         self.size = (80, 24)
         self.has_pty = False
         self.master: int | None = None
@@ -239,12 +277,18 @@ class AppSession(asyncssh.SSHServerSession):
 
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int], term_modes) -> bool:
         self.has_pty = True
-        self.term = term_type or self.term
+        # the client names its terminal; a name no terminal has gets the default
+        self.term = term_type if TERM_PATTERN.fullmatch(term_type or "") else DEFAULT_TERM
         if term_size[0] and term_size[1]:
             self.size = (term_size[0], term_size[1])
         return True
 
     def shell_requested(self) -> bool:
+        return True
+
+    def eof_received(self) -> bool:
+        # a client that closes its input (ssh < file) still watches the app:
+        # keep the channel open for its output until the app ends
         return True
 
     def exec_requested(self, command: str) -> bool:
@@ -256,6 +300,9 @@ class AppSession(asyncssh.SSHServerSession):
         return False
 
     def session_started(self) -> None:
+        if self.room.stopping:
+            self._refuse("the class is over (the server is stopping)")
+            return
         if not self.has_pty:
             self._refuse("a terminal is needed: connect with ssh -t")
             return
@@ -277,14 +324,14 @@ class AppSession(asyncssh.SSHServerSession):
         self.closed = True
         try:
             self.chan.write(goodbye)
+        except (OSError, asyncssh.Error):
+            pass
+        try:
             self.chan.exit(code)
         except (OSError, asyncssh.Error):
             pass
 
     async def _run(self) -> None:
-        master, slave = pty.openpty()
-        self.master = master
-        set_winsize(slave, *self.size)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": os.environ.get("HOME", "/"),
@@ -292,8 +339,13 @@ class AppSession(asyncssh.SSHServerSession):
             "LANG": "C.UTF-8",
         }
         client_env = self.chan.get_environment() or {}
-        env.update({k: v for k, v in client_env.items() if k in PASSED_ENV})
+        # what the client may pass, and only values an environment can hold
+        env.update({k: v for k, v in client_env.items() if k in PASSED_ENV and isinstance(v, str) and "\0" not in v})
+        master = slave = None
         try:
+            master, slave = pty.openpty()
+            set_winsize(slave, *self.size)
+            _quiet_until_the_app_reads(slave)
             self.proc = await asyncio.create_subprocess_exec(
                 *self.room.app_command(),
                 stdin=slave,
@@ -303,23 +355,32 @@ class AppSession(asyncssh.SSHServerSession):
                 start_new_session=True,
                 preexec_fn=_take_terminal,
             )
-        except OSError as e:
-            os.close(slave)
-            os.close(master)
+        except Exception as e:  # no pty, no process: this session only
+            for fd in (slave, master):
+                if fd is not None:
+                    os.close(fd)
             self.room.sessions.discard(self)
-            self._refuse(f"could not start the app ({e})")
+            log(f"could not start an app for {self.server.peer}: {e!r}")
+            self.end(b"bptui: the app could not start here; tell your teacher\r\n", 1)
             return
         os.close(slave)
+        self.master = master
         # never block the event loop on one student's terminal: every other
         # session runs on it too
         os.set_blocking(master, False)
         log(f"session {self.server.peer} user={self.server.username} pid={self.proc.pid}")
+        if self.closed:  # the client went, or the server stopped, while the app started
+            self.stop_app()
         asyncio.get_running_loop().add_reader(master, self._pty_readable)
         self._flush_input()
         code = await self.proc.wait()
         self._close_pty()
         self.room.sessions.discard(self)
-        self.end(b"", code if code >= 0 else 1)
+        if code == 0:
+            self.end(b"", 0)
+        else:  # killed or crashed: it could not give the terminal back itself
+            how = f"signal {-code}" if code < 0 else f"exit code {code}"
+            self.end(TERMINAL_RESET + f"bptui: the app stopped unexpectedly ({how}); reconnect to start again\r\n".encode(), 1)
 
     def _pty_readable(self) -> None:
         try:
@@ -332,7 +393,10 @@ class AppSession(asyncssh.SSHServerSession):
             asyncio.get_running_loop().remove_reader(self.master)
             return
         if not self.closed:
-            self.chan.write(data)
+            try:
+                self.chan.write(data)
+            except (OSError, asyncssh.Error):  # the channel closed meanwhile
+                pass
 
     def pause_writing(self) -> None:
         # the student's link is slower than the app draws: stop reading the
@@ -400,6 +464,8 @@ class AppSession(asyncssh.SSHServerSession):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.stop_app()
+        # the connection was for this session: it ends with it
+        self.server.close()
 
     def stop_app(self) -> None:
         """End the app: a dropped connection never leaves a process behind."""
@@ -434,7 +500,7 @@ async def watch_idle(room: Classroom) -> None:
         await asyncio.sleep(min(5.0, room.idle_timeout / 4))
         now = time.monotonic()
         for s in list(room.sessions):
-            if now - s.last_input > room.idle_timeout:
+            if not s.closed and now - s.last_input > room.idle_timeout:
                 s.close_idle()
 
 
@@ -452,7 +518,7 @@ async def _listen(host: str, port: int, key: asyncssh.SSHKey, room: Classroom, a
         sftp_factory=None,
         line_editor=False,
         keepalive_interval=30,
-        login_timeout=LOGIN_TIMEOUT,
+        login_timeout=room.login_timeout,
     )
 
 
@@ -484,6 +550,7 @@ async def serve(
         ready.set()
     await stop.wait()
     log(f"stopping: ending {len(room.sessions)} session(s)")
+    room.stopping = True
     server.close()
     for s in list(room.sessions):
         s.end(TERMINAL_RESET + b"bptui: the class is over (the server stopped)\r\n", 0)
@@ -493,7 +560,14 @@ async def serve(
         await asyncio.sleep(0.05)
     if idle is not None:
         idle.cancel()
-    await server.wait_closed()
+    # connections without a session (logging in, ssh -N) end too: newer
+    # Pythons wait for every connection before the server counts as closed
+    for c in list(room.connections):
+        c.close()
+    try:
+        await asyncio.wait_for(server.wait_closed(), 5)
+    except asyncio.TimeoutError:
+        log("stopping: some connections would not close; leaving them")
     log("stopped")
 
 
@@ -520,6 +594,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=3600,
         metavar="SECONDS",
         help="end a session after this long without a key (default 3600; 0: never)",
+    )
+    p.add_argument(
+        "--login-timeout",
+        type=_arg(_whole, "the login timeout", 1, 3600),
+        default=DEFAULT_LOGIN_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time to log in, and then to open the session (default {DEFAULT_LOGIN_TIMEOUT})",
     )
     add_history_option(p, DEFAULT_SERVED_HISTORY)
     add_scenario_options(p)
@@ -563,6 +644,7 @@ def main(argv: Sequence[str]) -> int:
             password,
             require_auth=bool(password or args.authorized_keys),
             max_history=args.max_history,
+            login_timeout=args.login_timeout,
         )
         try:
             asyncio.run(serve(args.host, args.port, key_path, room, args.authorized_keys))

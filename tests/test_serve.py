@@ -125,6 +125,13 @@ def alive(pid: int) -> bool:
         return False
 
 
+def wait_log(server: "Server", text: str, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while text not in server.log and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return text in server.log
+
+
 def wait_dead(pid: int, timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -183,7 +190,7 @@ def test_a_killed_client_leaves_no_app_behind(server, student):
     assert alive(pid)
     tmux("kill-session", "-t", s)  # the ssh client dies with its terminal
     assert wait_dead(pid), "the app outlived its connection"
-    assert "disconnect 127.0.0.1:" in server.log
+    assert wait_log(server, "disconnect 127.0.0.1:")
 
 
 def test_exec_sftp_and_stdio_forwarding_are_refused(server):
@@ -566,3 +573,165 @@ def test_connections_waiting_to_log_in_are_capped(tmp_path, student):
     time.sleep(0.5)
     wait_for(student(server.port), "Forward pass")
     server.stop()
+
+
+async def _connect(port: int) -> asyncssh.SSHClientConnection:
+    return await asyncssh.connect("127.0.0.1", port, username="s", known_hosts=None, client_keys=None)
+
+
+async def _read_until(process, text: bytes, timeout: float = 30) -> bytes:
+    got = b""
+    while text not in got:
+        chunk = await asyncio.wait_for(process.stdout.read(65536), timeout)
+        if not chunk:
+            raise AssertionError(f"closed before {text!r}: {got[-500:]!r}")
+        got += chunk
+    return got
+
+
+async def _read_to_end(process, timeout: float = 20) -> bytes:
+    got = b""
+    while chunk := await asyncio.wait_for(process.stdout.read(65536), timeout):
+        got += chunk
+    return got
+
+
+def test_a_strange_terminal_name_or_environment_gets_defaults_not_a_stuck_slot(tmp_path):
+    """A NUL byte in TERM or in LANG cannot reach an environment: the app
+    starts with the default terminal and without that variable, and every
+    slot of the class stays usable."""
+    server = Server(tmp_path, "--max-sessions", "1")
+
+    async def visit(**kw) -> None:
+        async with await _connect(server.port) as conn:
+            p = await conn.create_process(term_size=(80, 24), encoding=None, **kw)
+            await _read_until(p, b"Forward pass")
+            p.stdin.write(b"q")
+            await _read_to_end(p)
+
+    try:
+        for kw in ({"term_type": "xterm\0evil"}, {"term_type": "xterm", "env": {"LANG": "C\0x"}}):
+            asyncio.run(visit(**kw))
+        assert "class is full" not in server.log and "Traceback" not in server.log
+    finally:
+        server.stop()
+
+
+def test_a_client_that_drops_while_its_app_starts_leaves_no_app(tmp_path):
+    server = Server(tmp_path, "--max-sessions", "3", "--idle-timeout", "0")
+
+    async def drop() -> None:
+        conn = await _connect(server.port)
+        await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
+        conn.abort()  # at once: the app is still starting
+
+    try:
+        for _ in range(5):
+            asyncio.run(drop())
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(alive(p) for p in server.pids()):
+            time.sleep(0.2)
+        assert server.pids() and not any(alive(p) for p in server.pids())
+        async def visit() -> None:  # and the class has room again
+            async with await _connect(server.port) as conn:
+                p = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
+                await _read_until(p, b"Forward pass")
+        asyncio.run(visit())
+    finally:
+        server.stop()
+
+
+def test_a_client_that_closes_its_input_still_sees_the_app_to_its_end(server):
+    """ssh < keys: the keys, then end of input. The app runs them (q quits)
+    and the session closes with the app's exit status."""
+
+    async def keys_then_eof() -> int:
+        async with await _connect(server.port) as conn:
+            p = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
+            await _read_until(p, b"Forward pass")
+            p.stdin.write(b" ")
+            p.stdin.write_eof()
+            await _read_until(p, b"0.7406864")  # w2 after one step: the app ran the key
+            return p  # after the client's EOF
+
+    async def quit_after_eof() -> int | None:
+        async with await _connect(server.port) as conn:
+            p = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
+            await _read_until(p, b"Forward pass")
+            p.stdin.write(b"q")
+            p.stdin.write_eof()
+            await _read_to_end(p)
+            await asyncio.wait_for(p.wait_closed(), 10)
+            return p.exit_status
+
+    asyncio.run(keys_then_eof())
+    assert asyncio.run(quit_after_eof()) == 0
+    assert "Traceback" not in server.log
+
+
+def test_keys_typed_while_the_app_starts_are_not_echoed_or_signals(server):
+    async def type_ahead() -> tuple[bytes, int | None]:
+        async with await _connect(server.port) as conn:
+            p = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
+            p.stdin.write(b"ab\x1b[A\x03")  # keys, an arrow and Ctrl-C before the app is up
+            shown = await _read_until(p, b"Forward pass")
+            p.stdin.write(b"q")
+            shown += await _read_to_end(p)
+            await asyncio.wait_for(p.wait_closed(), 10)
+            return shown, p.exit_status
+
+    shown, status = asyncio.run(type_ahead())
+    assert b"Traceback" not in shown and b"^C" not in shown and b"^[[A" not in shown
+    assert status == 0
+
+
+def test_a_crashed_app_gives_the_terminal_back_and_says_so(server):
+    async def crash() -> bytes:
+        async with await _connect(server.port) as conn:
+            p = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
+            shown = await _read_until(p, b"Forward pass")
+            (pid,) = server.pids()
+            os.kill(pid, signal.SIGKILL)
+            return shown + await _read_to_end(p)
+
+    out = asyncio.run(crash())
+    goodbye = out.rindex(b"the app stopped unexpectedly (signal 9)")
+    assert all(mode in out[out.rindex(b"\x1b[?1049h") :] for mode in TERMINAL_MODES_OFF)
+    assert out.rindex(b"\x1b[?1049l") < goodbye
+
+
+def test_one_session_a_connection_and_none_means_goodbye(tmp_path):
+    server = Server(tmp_path, "--login-timeout", "2")
+
+    async def two_sessions() -> None:
+        async with await _connect(server.port) as conn:
+            p = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
+            await _read_until(p, b"Forward pass")
+            with pytest.raises(asyncssh.ChannelOpenError):
+                await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
+
+    async def no_session() -> float:
+        conn = await _connect(server.port)  # ssh -N: logged in, no session
+        t = time.monotonic()
+        await asyncio.wait_for(conn.wait_closed(), 10)
+        return time.monotonic() - t
+
+    try:
+        asyncio.run(two_sessions())
+        assert "refused a second session" in server.log
+        assert 1.5 < asyncio.run(no_session()) < 8
+        assert "no session after 2s" in server.log
+    finally:
+        server.stop()
+
+
+def test_stopping_closes_connections_that_have_no_session(tmp_path):
+    server = Server(tmp_path)
+
+    async def idle_then_stop() -> None:
+        conn = await _connect(server.port)  # logged in, no session yet
+        server.proc.send_signal(signal.SIGINT)
+        await asyncio.wait_for(conn.wait_closed(), 10)
+
+    asyncio.run(idle_then_stop())
+    assert server.proc.wait(10) == 0
