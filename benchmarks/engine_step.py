@@ -6,7 +6,9 @@ of each is reported, with ratios (goal ≤ 1.5×).
 
 * hand loop, bare: the least a loop can do (no J kept, nothing recorded);
 * hand loop, same work: what the engine does each step: J and every local
-  factor computed, and (w1, w2, J, lr) recorded so the run can be undone;
+  factor computed (σ′ as o(1 − o) where that keeps its digits, |z| < 15, and
+  from z beyond, as the engine does), and (w1, w2, J, lr, rule) recorded so
+  the run can be undone;
 * engine step(10000): the engine's compiled loop (a jump);
 * engine step() × 10000: one call per step, as a keypress does, against a
   hand-written one-step function called the same way;
@@ -38,28 +40,38 @@ def hand_loop(steps: int, x: float, y: float, w1: float, w2: float, lr: float) -
     return w1 + w2
 
 
+def sig_slope(z: float) -> float:
+    """σ′(z) from z, where 1 − σ(z) would lose its digits."""
+    e = math.exp(-abs(z))
+    return e / ((1.0 + e) * (1.0 + e))
+
+
 def hand_loop_same_work(steps: int, x: float, y: float, w1: float, w2: float, lr: float) -> list:
     exp = math.exp
     history: list[float] = []
     record = history.extend
-    h = 1.0 / (1.0 + exp(-(w1 * x)))
-    o = 1.0 / (1.0 + exp(-(w2 * h)))
+    z1 = w1 * x
+    h = 1.0 / (1.0 + exp(-z1))
+    z2 = w2 * h
+    o = 1.0 / (1.0 + exp(-z2))
     for _ in range(steps):
         dJ_do = 2.0 * (o - y)
-        do_dz2 = o * (1.0 - o)
+        do_dz2 = o * (1.0 - o) if z2 * z2 < 225.0 else sig_slope(z2)
         dz2_dw2 = h
         dz2_dh = w2
-        dh_dz1 = h * (1.0 - h)
+        dh_dz1 = h * (1.0 - h) if z1 * z1 < 225.0 else sig_slope(z1)
         dz1_dw1 = x
         dJ_dz2 = dJ_do * do_dz2
         dJ_dw2 = dJ_dz2 * dz2_dw2
         dJ_dw1 = dJ_dz2 * dz2_dh * dh_dz1 * dz1_dw1
         w1 -= lr * dJ_dw1
         w2 -= lr * dJ_dw2
-        h = 1.0 / (1.0 + exp(-(w1 * x)))
-        o = 1.0 / (1.0 + exp(-(w2 * h)))
+        z1 = w1 * x
+        h = 1.0 / (1.0 + exp(-z1))
+        z2 = w2 * h
+        o = 1.0 / (1.0 + exp(-z2))
         J = (o - y) * (o - y)
-        record((w1, w2, J, lr))
+        record((w1, w2, J, lr, 0.0))
     return history
 
 
@@ -67,10 +79,13 @@ def hand_single_steps(steps: int, x: float, y: float, w1: float, w2: float, lr: 
     exp = math.exp
 
     def one_step(w1: float, w2: float) -> tuple[float, float, float]:
-        h = 1.0 / (1.0 + exp(-(w1 * x)))
-        o = 1.0 / (1.0 + exp(-(w2 * h)))
-        dJ_dz2 = 2.0 * (o - y) * o * (1.0 - o)
-        w1, w2 = w1 - lr * dJ_dz2 * w2 * h * (1.0 - h) * x, w2 - lr * dJ_dz2 * h
+        z1 = w1 * x
+        h = 1.0 / (1.0 + exp(-z1))
+        z2 = w2 * h
+        o = 1.0 / (1.0 + exp(-z2))
+        dJ_dz2 = 2.0 * (o - y) * (o * (1.0 - o) if z2 * z2 < 225.0 else sig_slope(z2))
+        dh_dz1 = h * (1.0 - h) if z1 * z1 < 225.0 else sig_slope(z1)
+        w1, w2 = w1 - lr * dJ_dz2 * w2 * dh_dz1 * x, w2 - lr * dJ_dz2 * h
         h = 1.0 / (1.0 + exp(-(w1 * x)))
         o = 1.0 / (1.0 + exp(-(w2 * h)))
         return w1, w2, (o - y) * (o - y)
@@ -92,15 +107,15 @@ def mazur_hand_loop(steps: int, lr: float = 0.5) -> list:
     history: list[float] = []
     record = history.extend
     for _ in range(steps):
-        h1 = 1.0 / (1.0 + exp(-(w1 * i1 + w2 * i2 + b1)))
-        h2 = 1.0 / (1.0 + exp(-(w3 * i1 + w4 * i2 + b1)))
-        o1 = 1.0 / (1.0 + exp(-(w5 * h1 + w6 * h2 + b2)))
-        o2 = 1.0 / (1.0 + exp(-(w7 * h1 + w8 * h2 + b2)))
+        zh1, zh2 = w1 * i1 + w2 * i2 + b1, w3 * i1 + w4 * i2 + b1
+        h1, h2 = 1.0 / (1.0 + exp(-zh1)), 1.0 / (1.0 + exp(-zh2))
+        zo1, zo2 = w5 * h1 + w6 * h2 + b2, w7 * h1 + w8 * h2 + b2
+        o1, o2 = 1.0 / (1.0 + exp(-zo1)), 1.0 / (1.0 + exp(-zo2))
         E = 0.5 * (o1 - t1) * (o1 - t1) + 0.5 * (o2 - t2) * (o2 - t2)
-        d1 = (o1 - t1) * o1 * (1.0 - o1)
-        d2 = (o2 - t2) * o2 * (1.0 - o2)
-        e1 = (d1 * w5 + d2 * w7) * h1 * (1.0 - h1)
-        e2 = (d1 * w6 + d2 * w8) * h2 * (1.0 - h2)
+        d1 = (o1 - t1) * (o1 * (1.0 - o1) if zo1 * zo1 < 225.0 else sig_slope(zo1))
+        d2 = (o2 - t2) * (o2 * (1.0 - o2) if zo2 * zo2 < 225.0 else sig_slope(zo2))
+        e1 = (d1 * w5 + d2 * w7) * (h1 * (1.0 - h1) if zh1 * zh1 < 225.0 else sig_slope(zh1))
+        e2 = (d1 * w6 + d2 * w8) * (h2 * (1.0 - h2) if zh2 * zh2 < 225.0 else sig_slope(zh2))
         w1, w2, w3, w4 = w1 - lr * e1 * i1, w2 - lr * e1 * i2, w3 - lr * e2 * i1, w4 - lr * e2 * i2
         w5, w6, w7, w8 = w5 - lr * d1 * h1, w6 - lr * d1 * h2, w7 - lr * d2 * h1, w8 - lr * d2 * h2
         record((w1, w2, w3, w4, w5, w6, w7, w8, E, lr))

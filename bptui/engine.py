@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -43,19 +43,18 @@ class Divergence:
     would_be: dict[str, float]  # the new weights and J it would have produced
 
     loss: str = "J"
-    # nodes that must stay inside (0, 1): their would-be values are in would_be
-    guarded: tuple[str, ...] = ()
+    # values that must stay in a domain for the next gradient to exist (bce's
+    # logit), each with why it matters; their would-be values are in would_be
+    guard_notes: dict[str, str] = field(default_factory=dict)
 
     def describe(self, keys: bool = True) -> str:
-        values = {k: v for k, v in self.would_be.items() if k not in self.guarded}
+        values = {k: v for k, v in self.would_be.items() if k not in self.guard_notes}
         bad = [f"{k} = {_word(v)}" for k, v in values.items() if not math.isfinite(v)]
         if any(k != self.loss for k in values if not math.isfinite(values[k])):
             # J computed from a nan weight says nothing: name the weights only
             bad = [b for b in bad if not b.startswith(f"{self.loss} =")]
-        for name in self.guarded:
-            o = self.would_be[name]
-            if math.isfinite(o) and not 0.0 < o < 1.0 and not bad:
-                bad.append(f"{name} = {o:g} exactly, where bce's slope ({name} − y)/({name}(1 − {name})) breaks down")
+        if not bad:  # every value finite: a guard refused the step
+            bad = list(self.guard_notes.values())
         text = f"Step {self.step} not taken: at lr {fmt(self.lr, keep_zeros=False)} it gives {', '.join(bad)}."
         if keys:
             text += " Undo (u), reset (r) or change the rate (l, +, -) to go on."
@@ -81,19 +80,14 @@ class HistoryWatcher:
 
 
 def start_problem(trace: Trace) -> str | None:
-    """Why a run cannot start here, or None: J must be finite, and bce needs
-    o strictly inside (0, 1). (A gradient that overflows at a finite J may
-    start: the screen shows where its product overflowed.)"""
+    """Why a run cannot start here, or None: J must be finite, and with bce
+    the first gradient must exist. (A gradient that overflows at a finite J
+    may start: the screen shows where its product overflowed.)"""
     net = trace.network
-    loss_node = net.by_name[net.loss]
-    if loss_node.op == "bce":
-        o = trace.values[loss_node.args[0]]
-        if o in (0.0, 1.0):
-            # σ rounds to exactly 1 once z passes about 37 (to 0 past −745)
-            return (
-                f"{loss_node.args[0]} rounds to exactly {o:g} at the starting point, where bce's ln or its "
-                f"slope (o − y)/(o(1 − o)) breaks down: choose weights that keep o inside (0, 1)"
-            )
+    for name, _ in net.domain_guards():
+        slope = trace.factors[net.loss, net.by_name[net.loss].args[0]]
+        if not math.isfinite(slope):
+            return f"at the starting point {net.guard_note(name, trace.values[name])}: choose other weights"
     if not math.isfinite(trace.loss):
         return f"{net.loss} is not finite at the starting point ({trace.loss})"
     return None
@@ -341,11 +335,11 @@ class Engine:
             self._trace = None
             return taken
         self._restore(self._count)
-        guarded = self.network.domain_guarded
-        names = [*self.network.params, self.network.loss, *guarded]
-        self.divergence = Divergence(
-            self._count + 1, self.lr, dict(zip(names, bad)), self.network.loss, tuple(guarded)
-        )
+        net = self.network
+        guarded = net.domain_guarded
+        would_be = dict(zip([*net.params, net.loss, *guarded], bad))
+        notes = {g: net.guard_note(g, would_be[g]) for g in guarded}
+        self.divergence = Divergence(self._count + 1, self.lr, would_be, net.loss, notes)
         return taken
 
     def _restore(self, step: int) -> None:

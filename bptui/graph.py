@@ -53,6 +53,11 @@ class Op:
     out_range: tuple[float, float] | None = None
     out_closed: bool = False
     note: str = ""  # a convention the screen should state
+    # a loss over σ(z) may be computed from z itself ("from the logit"), as
+    # frameworks' *WithLogits losses are: exact where σ(z) rounds to 0 or 1.
+    # logit_forward(z, y) and logit_slope(z, y) (d loss/d o) as python
+    logit_forward: Callable[[str, str], str] | None = None
+    logit_slope: Callable[[str, str], str] | None = None
 
 
 def _stable_sigmoid(z: str) -> str:
@@ -91,6 +96,64 @@ def _lin_explain(i: int, out: str, args: Sequence[str]) -> str:
     return f"{out} = {_lin_formula(args)}: nudging {args[i]} moves {out} by {partner} per unit"
 
 
+# Slopes from the pre-activation z rather than from the rounded output: near
+# saturation 1 − σ(z) (or 1 − tanh(z)²) cancels to a few digits or to 0, while
+# the slope itself is still a perfectly good number. Inside |z| < 15 (tanh:
+# 7.5) the usual o(1 − o) / 1 − o² keep every digit that is shown, and are
+# cheaper; z·z < 15² is the cheapest test of that (nan and ±inf fail it).
+
+
+def _sig_slope(z: float) -> float:
+    """σ′(z) = e/(1 + e)² with e = e^(−|z|): never overflows."""
+    e = math.exp(-abs(z))
+    return e / ((1.0 + e) * (1.0 + e))
+
+
+def _tanh_slope(z: float) -> float:
+    """tanh′(z) = 4e/(1 + e)² with e = e^(−2|z|)."""
+    e = math.exp(-2.0 * abs(z))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
+
+
+def _softplus(x: float) -> float:
+    """ln(1 + e^x), with neither overflow nor cancellation."""
+    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _bce_logit(z: float, y: float) -> float:
+    """bce(σ(z), y) = y·ln(1 + e^(−z)) + (1 − y)·ln(1 + e^z); 0·ln 0 is 0."""
+    return (y * _softplus(-z) if y != 0.0 else 0.0) + ((1.0 - y) * _softplus(z) if y != 1.0 else 0.0)
+
+
+def _bce_slope(z: float, y: float) -> float:
+    """d bce/d o = (o − y)/(o(1 − o)) at o = σ(z), with o and 1 − o each
+    computed to full precision; nan where one of them underflows to 0 (|z|
+    past about 745) and does not cancel, where the factor cannot be formed."""
+    e = math.exp(-abs(z))
+    if z >= 0.0:
+        o, q = 1.0 / (1.0 + e), e / (1.0 + e)  # q = 1 − o
+        if y == 1.0:  # (o − 1)/(o(1 − o)) = −1/o, whatever q
+            return -1.0 / o
+        err = (1.0 - y) - q  # o − y without cancelling o against 1
+    else:
+        o, q = e / (1.0 + e), 1.0 / (1.0 + e)
+        if y == 0.0:  # o/(o(1 − o)) = 1/(1 − o), whatever o
+            return 1.0 / q
+        err = o - y
+    d = o * q
+    return err / d if d > 0.0 else math.nan
+
+
+def _np_bce_logit(z: np.ndarray, y: float) -> np.ndarray:
+    def softplus(x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+    with np.errstate(invalid="ignore", over="ignore"):
+        first = y * softplus(-z) if y != 0.0 else 0.0
+        second = (1.0 - y) * softplus(z) if y != 1.0 else 0.0
+    return first + second
+
+
 def _np_sigmoid(z: np.ndarray) -> np.ndarray:
     e = np.exp(-np.abs(z))  # never overflows
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -123,7 +186,10 @@ OPS: dict[str, Op] = {
         formula=lambda a: f"σ({a[0]})",
         forward=lambda a: _stable_sigmoid(a[0]),
         np_forward=lambda a: f"_np_sigmoid({a[0]})",
-        local=lambda i, out, a: (f"{out}(1 − {out})", f"{out} * (1.0 - {out})"),
+        local=lambda i, out, a: (
+            f"{out}(1 − {out})",
+            f"({out} * (1.0 - {out}) if {a[0]} * {a[0]} < 225.0 else _sig_slope({a[0]}))",
+        ),
         explain=lambda i, out, a: f"σ's slope σ(z)(1 − σ(z)), at most ¼; near 0 when {out} is close to 0 or 1",
         rule="σ(z) = 1/(1 + e^(−z)) squashes any z into (0, 1)",
         out_range=(0.0, 1.0),
@@ -134,7 +200,10 @@ OPS: dict[str, Op] = {
         formula=lambda a: f"tanh({a[0]})",
         forward=lambda a: f"_tanh({a[0]})",
         np_forward=lambda a: f"_np.tanh({a[0]})",
-        local=lambda i, out, a: (f"1 − {out}²", f"1.0 - {out} * {out}"),
+        local=lambda i, out, a: (
+            f"1 − {out}²",
+            f"(1.0 - {out} * {out} if {a[0]} * {a[0]} < 56.25 else _tanh_slope({a[0]}))",
+        ),
         explain=lambda i, out, a: f"tanh's slope 1 − tanh(z)², at most 1; near 0 when {out} is close to ±1",
         rule="tanh squashes any z into (−1, 1)",
         out_range=(-1.0, 1.0),
@@ -213,6 +282,8 @@ OPS: dict[str, Op] = {
             f"{out} = bce({a[0]}, {a[1]}) = −[{a[1]}·ln {a[0]} + (1 − {a[1]})·ln(1 − {a[0]})]; its slope grows "
             f"without bound as {a[0]} nears the wrong edge, and times σ's slope leaves just {a[0]} − {a[1]}"
         ),
+        logit_forward=lambda z, y: f"_bce_logit({z}, {y})",
+        logit_slope=lambda z, y: f"_bce_slope({z}, {y})",
     ),
     "sum": Op(
         "sum",
@@ -388,11 +459,14 @@ class Network:
                 continue
             op = OPS[n.op]
             vargs = [_v(x) for x in n.args]
+            logit = self.logit_of(n.name)
             for i, a in enumerate(n.args):
                 if a not in reaches_param:
                     continue
                 formula, _ = op.local(i, n.name, n.args)
                 _, python = op.local(i, _v(n.name), vargs)
+                if logit is not None and i == 0:
+                    python = op.logit_slope(_v(logit), vargs[1])
                 edges.append(Edge(n.name, a, formula, python, op.explain(i, n.name, n.args)))
                 needed.add(a)
         return edges
@@ -422,12 +496,24 @@ class Network:
 
     # -- code generation --
 
+    def logit_of(self, name: str) -> str | None:
+        """For a loss over σ(z) that can be computed from z: z's name."""
+        n = self.by_name[name]
+        if n.kind != "op" or OPS[n.op].logit_forward is None:
+            return None
+        arg = self.by_name[n.args[0]]
+        return arg.args[0] if arg.kind == "op" and arg.op == "sigmoid" else None
+
     def _forward_lines(self, rename: Callable[[str], str]) -> list[str]:
         lines = []
         for n in self.nodes:
             if n.kind != "op":
                 continue
-            expr = OPS[n.op].forward([rename(a) for a in n.args])
+            logit = self.logit_of(n.name)
+            if logit is not None:
+                expr = OPS[n.op].logit_forward(rename(logit), rename(n.args[1]))
+            else:
+                expr = OPS[n.op].forward([rename(a) for a in n.args])
             lines.append(f"{rename(n.name)} = {expr}")
         return lines
 
@@ -453,6 +539,10 @@ class Network:
             "_log": math.log,
             "_inf": math.inf,
             "_nan": math.nan,
+            "_sig_slope": _sig_slope,
+            "_tanh_slope": _tanh_slope,
+            "_bce_logit": _bce_logit,
+            "_bce_slope": _bce_slope,
         }
         inputs = ", ".join(f"{_v(k)}={v!r}" for k, v in self.inputs.items())
         params = ", ".join(_v(p) for p in self.params)
@@ -491,10 +581,14 @@ class Network:
                     continue
                 op = OPS[n.op]
                 args = [_v(x) for x in n.args]
-                expr = op.np_forward(args) if op.np_forward else op.forward(args)
+                logit = self.logit_of(n.name)
+                if logit is not None:
+                    expr = f"_np_bce_logit({_v(logit)}, {args[1]})"
+                else:
+                    expr = op.np_forward(args) if op.np_forward else op.forward(args)
                 src.append(f"    {_v(n.name)} = {expr}")
             src.append(f"    return {_v(self.loss)}")
-            ns = dict(self._namespace, _np=np, _np_sigmoid=_np_sigmoid, _np_bce=_np_bce)
+            ns = dict(self._namespace, _np=np, _np_sigmoid=_np_sigmoid, _np_bce=_np_bce, _np_bce_logit=_np_bce_logit)
             exec(compile("\n".join(src), f"<bptui grid {self.loss}>", "exec"), ns)
             self._loss_grid = ns["loss_grid"]
         args: list[object] = list(params)
@@ -520,12 +614,12 @@ class Network:
         # comparison checks them all without any overflow of its own.
         checked = [_v(p) for p in self.params] + [_v(self.loss)]
         finite = " + ".join(f"{c} * 0.0" for c in checked)
-        # bce's slope (o − y)/(o(1 − o)) is 0/0 or ±inf once o rounds to
-        # exactly 0 or 1, though J may still be finite there: such a step
-        # would leave the next one nothing to compute, so it is refused too
-        for o in self.domain_guarded:
-            checked.append(_v(o))
-            finite += f" + (0.0 if 0.0 < {_v(o)} < 1.0 else _nan)"
+        # bce's slope (o − y)/(o(1 − o)) cannot be formed once o or 1 − o is
+        # exactly 0, though J may still be finite there: such a step would
+        # leave the next one nothing to compute, so it is refused too
+        for name, guard in self.domain_guards():
+            checked.append(_v(name))
+            finite += f" + {guard} * 0.0"
         row = [_v(p) for p in self.params] + [_v(self.loss), "lr", "tag"]
         body = self._backward_lines() + updates + self._forward_lines(_v)
         # math functions as keyword defaults: locals, not global look-ups
@@ -594,12 +688,35 @@ class Network:
             factory = self._runner_factories[key] = ns["make_runner"]
         return factory(record, tag)
 
+    def domain_guards(self) -> list[tuple[str, str]]:
+        """(node, python expression) pairs: the expression must be finite for
+        the next gradient to exist. bce over σ(z): its slope from z (so z's
+        magnitude must stay below about 745); bce over anything else: o
+        strictly inside (0, 1)."""
+        node = self.by_name[self.loss]
+        if node.op != "bce":
+            return []
+        logit = self.logit_of(self.loss)
+        if logit is not None:
+            return [(logit, OPS["bce"].logit_slope(_v(logit), _v(node.args[1])))]
+        o = _v(node.args[0])
+        return [(node.args[0], f"(0.0 if 0.0 < {o} < 1.0 else _nan)")]
+
     @property
     def domain_guarded(self) -> list[str]:
-        """Nodes that must stay strictly inside (0, 1) for the gradient to
-        exist: bce's prediction."""
-        node = self.by_name[self.loss]
-        return [node.args[0]] if node.op == "bce" else []
+        return [name for name, _ in self.domain_guards()]
+
+    def guard_note(self, name: str, value: float) -> str:
+        """Why a guarded value leaves the next gradient nothing to compute."""
+        from bptui.numfmt import fmt
+
+        if name == self.logit_of(self.loss):
+            edge = 1 if value > 0 else 0
+            return (
+                f"{name} = {fmt(value, keep_zeros=False)}, where σ({name}) is {edge} to the last bit and bce's "
+                f"slope (o − y)/(o(1 − o)) cannot be formed (|{name}| must stay below about 745)"
+            )
+        return f"{name} = {value:g} exactly, where bce's slope ({name} − y)/({name}(1 − {name})) breaks down"
 
     @property
     def loss_slot(self) -> int:

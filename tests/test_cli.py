@@ -120,9 +120,9 @@ def test_help_lists_scenario_options(sub):
         (["--scenario", "/nonexistent.toml"], "/nonexistent.toml: no such file"),
         (["--weights", "1,2", "--w1", "3"], "either --weights or --w1/--w2"),
         (["--layers", "1", "--w2", "3"], "--w2 needs a second weight"),
-        # σ(40) rounds to 1.0: bce's slope would be 0/0 (and with y < 1, J = ∞)
-        (["--loss", "bce", "--y", "1", "--weights", "30,40"], "o rounds to exactly 1 at the starting point"),
-        (["--loss", "bce", "--y", "0.3", "--weights=30,-800"], "o rounds to exactly 0 at the starting point"),
+        # e^(−800) underflows: bce's slope (o − y)/(o(1 − o)) cannot be formed
+        (["--loss", "bce", "--y", "0.5", "--weights", "30,800"], "z2 = 800, where σ(z2) is 1 to the last bit"),
+        (["--loss", "bce", "--y", "0.3", "--weights=30,-800"], "z2 = −800, where σ(z2) is 0 to the last bit"),
         (["--activation", "linear", "--weights", "1e300,1e300"], "J is not finite at the starting point"),
     ],
 )

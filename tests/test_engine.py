@@ -229,24 +229,33 @@ def test_a_step_that_would_overflow_is_refused_and_explained():
     assert e.divergence is None
 
 
-def test_bce_refuses_a_step_that_rounds_o_to_exactly_1():
-    """σ(z) is exactly 1.0 once z passes about 37: J = −ln 1 = 0 is finite
-    there, but bce's slope (o − y)/(o(1 − o)) is 0/0, so the step after would
-    have nothing to compute. The step that lands there is refused."""
-    e = make(loss="bce", y=1.0, weights=(5.0, 5.0), lr=1e4)
+def test_bce_refuses_a_step_past_where_its_slope_can_be_formed():
+    """bce and its slope come from z, so σ(z) rounding to 1 (z past about 37)
+    is fine; but once e^(−|z|) underflows (|z| past about 745) the factor
+    (o − y)/(o(1 − o)) cannot be formed for 0 < y < 1, and the step after
+    would have nothing to compute. The step that lands there is refused."""
+    e = make(loss="bce", y=0.5, layers=1, weights=(5.0,), lr=1e6)
     before = e.params
     assert e.step() == 0 and e.params == before
     d = e.divergence
-    assert d is not None and d.would_be["o"] == 1.0 and math.isfinite(d.would_be["J"])
-    assert "o = 1 exactly, where bce's slope (o − y)/(o(1 − o)) breaks down" in d.describe()
-    e.set_lr(100.0)  # a rate that keeps o below 1 goes on
-    assert e.step(5) == 5 and 0.0 < e.trace.values["o"] < 1.0
+    assert d is not None and d.would_be["z1"] < -745 and math.isfinite(d.would_be["J"])
+    text = d.describe()
+    assert "where σ(z1) is 0 to the last bit and bce's slope (o − y)/(o(1 − o)) cannot be formed" in text
+    e.set_lr(100.0)  # a rate that stays within reach goes on, past o = 1.0
+    assert e.step(5) == 5
     assert all(math.isfinite(g) for g in e.trace.adjoints.values())
+    # with y = 1 the slope is −1/o, which exists however close o is to 1
+    e = make(loss="bce", y=1.0, weights=(5.0, 5.0), lr=1e4)
+    assert e.step() == 1 and e.trace.values["o"] == 1.0 and e.trace.factors["J", "o"] == -1.0
 
 
-def test_bce_shows_a_perfect_fit_as_0_not_minus_0():
-    # y = 0 and o ≈ 6e-39: 1 − o rounds to 1, ln 1 = 0, and −(0 + 0) would be −0
+def test_bce_is_exact_for_a_near_perfect_fit_and_never_minus_0():
+    # y = 0 and z2 ≈ −88: J = ln(1 + e^z2) ≈ e^z2, not 0 (as −ln(1 − o) would give)
     e = make(loss="bce", y=0.0, weights=(1.0, -100.0))
+    z2 = e.trace.values["z2"]
+    assert e.loss == pytest.approx(math.exp(z2), rel=1e-15)
+    # past e^−745 it is 0, and +0
+    e = make(loss="bce", y=0.0, weights=(30.0, -800.0))
     assert e.loss == 0.0 and math.copysign(1.0, e.loss) == 1.0
     e.step()
     assert math.copysign(1.0, e.loss) == 1.0

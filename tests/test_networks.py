@@ -82,11 +82,68 @@ def test_bce_by_hand_and_at_the_edges():
     o = 1 / (1 + math.exp(-0.8))
     assert t.loss == pytest.approx(-(0.3 * math.log(o) + 0.7 * math.log(1 - o)), rel=1e-14)
     assert t.factors["J", "o"] == pytest.approx((o - 0.3) / (o * (1 - o)), rel=1e-13)
-    # o rounds to exactly 1: J is infinite, never an exception
+    # o rounds to exactly 1: J comes from z (0.3·ln(1 + e^−800) + 0.7·ln(1 + e^800)
+    # = 0.7 × 800), and the factor dJ/do, which needs 1 − o, cannot be formed
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         t = net.evaluate([800.0])
-    assert t.values["o"] == 1.0 and math.isinf(t.loss)
+    assert t.values["o"] == 1.0 and t.loss == pytest.approx(0.7 * 800.0, rel=1e-15)
+    assert math.isnan(t.factors["J", "o"])
+
+
+# --- near saturation: every digit shown is right --------------------------------------
+# σ(z) rounds to 1 for z past about 37, and 1 − σ(z) keeps few digits well
+# before that; the slopes and bce are computed from z there. The truth here is
+# worked out in 60-digit decimal arithmetic, independently of the app's code.
+
+from decimal import Decimal, getcontext  # noqa: E402
+
+getcontext().prec = 60
+
+
+def _dsig(z: float) -> Decimal:
+    return 1 / (1 + (-Decimal(z)).exp())
+
+
+@pytest.mark.parametrize("z", [0.5, -3.0, 12.0, 20.0, 30.0, 36.0, 40.0, 100.0, -30.0, -100.0])
+def test_sigmoid_slope_is_right_to_the_last_digit_near_saturation(z):
+    net = chain_network(1, "sigmoid", "se", False, 1.0, 0.5)
+    t = net.evaluate([z])
+    truth = _dsig(z) * (1 - _dsig(z))
+    assert t.factors["o", "z1"] == pytest.approx(float(truth), rel=1e-14)
+
+
+@pytest.mark.parametrize("z", [0.5, -3.0, 7.0, 9.0, 15.0, 20.0, -20.0, 200.0])
+def test_tanh_slope_is_right_to_the_last_digit_near_saturation(z):
+    net = chain_network(1, "tanh", "se", False, 1.0, 0.5)
+    t = net.evaluate([z])
+    d = Decimal(z)
+    tanh = ((2 * d).exp() - 1) / ((2 * d).exp() + 1)
+    assert t.factors["o", "z1"] == pytest.approx(float(1 - tanh * tanh), rel=1e-14)
+
+
+@pytest.mark.parametrize("y", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize("z", [-40.0, -30.0, -5.0, 0.3, 5.0, 30.0, 40.0, 700.0])
+def test_bce_and_its_slope_are_right_when_confidently_wrong(z, y):
+    net = chain_network(1, "sigmoid", "bce", False, 1.0, y)
+    t = net.evaluate([z])
+    o, dy = _dsig(z), Decimal(y)
+    one_minus_o = 1 - o if z < 0 else _dsig(-z)
+    truth = -((dy * o.ln() if y else 0) + ((1 - dy) * one_minus_o.ln() if y != 1 else 0))
+    assert t.loss == pytest.approx(float(truth), rel=1e-14, abs=1e-300)
+    # o − y without 60 digits' rounding of o: e^(−700) is far below them
+    err = (1 - dy) - one_minus_o if z >= 0 else o - dy
+    if abs(z) < 700 or y in (0.0, 1.0):
+        slope = err / (o * one_minus_o)
+        assert t.factors["J", "o"] == pytest.approx(float(slope), rel=1e-13)
+        # and the gradient's own check agrees with it
+        from bptui.gradcheck import check
+
+        c = check(t, "w1")
+        dJ_dz = float(err)
+        assert t.grad("w1") == pytest.approx(dJ_dz, rel=1e-13, abs=1e-300)
+        if abs(dJ_dz) > 1e-6:
+            assert c.rel_error < 1e-6
 
 
 def test_vanishing_gradient_in_a_deep_sigmoid_chain():
