@@ -591,6 +591,16 @@ async def test_help_explains_this_networks_factors():
 # --- gradient check, play, jump ----------------------------------------------------------
 
 
+async def test_at_a_minimum_the_check_shows_its_noise_not_err_1():
+    app = app_for(activation="tanh", y=0.5, biases=(0.1, 0.2), lr=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.engine.step(10_000)
+        app.sync()
+        await pilot.pause()
+        line = grad_values_line(app.query_one(GradientPane), "  finite diff")
+        assert "finite diff, ±" in line and "err" not in line, line
+
+
 async def test_g_toggles_the_finite_difference_check():
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:

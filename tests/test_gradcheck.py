@@ -53,3 +53,24 @@ def test_zero_gradient_agrees_exactly():
     engine = make_engine(Scenario(activation="relu", weights=(-1.0, 1.0), y=0.5))
     c = check(engine.trace, "w2")
     assert c.backprop == 0.0 and c.estimate == 0.0 and c.rel_error == 0.0
+
+
+def test_at_a_minimum_the_check_shows_its_noise_not_an_error():
+    """Deep in a minimum both gradients are rounding noise: a relative error
+    of 1 there would cry wolf. The check says how far the estimate can be off."""
+    engine = make_engine(Scenario(activation="tanh", y=0.5, biases=(0.1, 0.2), lr=0.1))
+    engine.step(10_000)
+    c = check(engine.trace, "w1")
+    assert engine.loss < 1e-25 and c.rel_error > 0.5
+    assert c.lost_in_noise and abs(c.backprop - c.estimate) <= 2 * c.noise
+    # the noise is the estimate's truncation, gauged against the same difference at 2h
+    h = REL_STEP * max(1.0, abs(engine.params[0]))
+    def J(dw):
+        return engine.network.evaluate((engine.params[0] + dw, *engine.params[1:])).loss
+    wide = (J(2 * h) - J(-2 * h)) / (4 * h)
+    assert c.noise == pytest.approx(abs(wide - c.estimate) / 3, rel=1e-3)
+    # where the gradient is real, a real error is still an error
+    trace = make_engine(Scenario()).trace
+    trace.adjoints["w2"] *= 1.01
+    c = check(trace, "w2")
+    assert not c.lost_in_noise and c.rel_error == pytest.approx(0.01 / 1.01, rel=1e-5)

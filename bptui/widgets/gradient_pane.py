@@ -101,8 +101,12 @@ class GradientPane(LabelledPane):
                     break
         if with_check:
             c = check(trace, self.param)
-            err = fmt(c.rel_error, keep_zeros=False, digits=1) if done else "·"
-            # a fixed width, so the value column stays put as the error changes
-            label = Text(f"  finite diff, err {err:<6} ", "italic")
+            if done and c.lost_in_noise:
+                # the estimate cannot tell: show how far it can be off instead
+                label = Text(f"  finite diff, ±{fmt(c.noise, keep_zeros=False, digits=1):<9} ", "italic")
+            else:
+                err = fmt(c.rel_error, keep_zeros=False, digits=1) if done else "·"
+                # a fixed width, so the value column stays put as the error changes
+                label = Text(f"  finite diff, err {err:<6} ", "italic")
             rows.append((label, Text(aligned(c.estimate).rstrip(), "italic") if done else pending()))
         self.set_rows(rows)
