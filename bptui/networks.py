@@ -107,6 +107,8 @@ def vanishing_note(trace: Trace) -> str | None:
         return None
     ratio = abs(last) / abs(first)
     loss = net.loss
+    if fmt(ratio, keep_zeros=False) == "1":  # equal to the digits shown
+        return f"d{loss}/d{weights[0]} is about as large\nas d{loss}/d{weights[-1]}"
     if ratio >= 1:
         return f"d{loss}/d{weights[0]} is {fmt(ratio, keep_zeros=False)}×\nsmaller than d{loss}/d{weights[-1]}"
     return f"d{loss}/d{weights[0]} is {fmt(1 / ratio, keep_zeros=False)}×\nlarger than d{loss}/d{weights[-1]}"

@@ -64,8 +64,9 @@ def export_session(path: str | os.PathLike, engine: Engine, scenario: Scenario, 
 def load_session(path: str | os.PathLike) -> tuple[Scenario, Engine]:
     p = Path(path)
     src = str(p)
+    text = read_text(p, SessionError)  # a missing file is missing, not damaged
     try:
-        data = json.loads(read_text(p, SessionError))
+        data = json.loads(text)
     except json.JSONDecodeError as e:
         raise SessionError(f"{src}: not a bptui session: damaged JSON ({e})") from None
     except ValueError as e:  # Python's limit on the digits of a whole number

@@ -49,7 +49,9 @@ def substitute(formula: str, values: dict[str, float]) -> str:
     """The formula with each node name replaced by its value: o(1 − o) becomes
     0.504274·(1 − 0.504274); a product w1·x becomes 0.7713206·2."""
     names = sorted(values, key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w/])(" + "|".join(map(re.escape, names)) + r")(?![\w/])")
+    # a name ends where a word does, but o² is o squared (² counts as a word
+    # character to the regex engine)
+    pattern = re.compile(r"(?<![\w/])(" + "|".join(map(re.escape, names)) + r")(?![^\W²]|/)")
     out = pattern.sub(lambda m: _n(values[m.group(1)]) + "\0", formula)
     return out.replace("\0(", "·(").replace("\0", "")
 

@@ -153,6 +153,15 @@ def test_vanishing_gradient_in_a_deep_sigmoid_chain():
     assert ratio > 100  # each σ′ ≤ 1/4 shrinks the gradient on its way down
 
 
+def test_equal_first_and_last_gradients_are_called_equal():
+    from bptui.networks import vanishing_note
+
+    s = Scenario(activation="linear", layers=3, weights=(0.2, 1.0, 0.2), y=1.0)
+    t = s.network().evaluate(s.initial_params())
+    assert t.grad("w1") == t.grad("w3")
+    assert vanishing_note(t) == "dJ/dw1 is about as large\nas dJ/dw3"
+
+
 def test_names_follow_the_question_for_two_layers():
     net = chain_network(2, "sigmoid", "se", False, 2.0, 4.0)
     assert [n.name for n in net.nodes] == ["x", "w1", "z1", "h", "w2", "z2", "o", "y", "J"]

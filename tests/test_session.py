@@ -99,7 +99,7 @@ def test_replay_flag_errors_exit_2(tmp_path):
     bad.write_text("{")
     for args, reason in (
         (["--replay", str(bad)], "damaged JSON"),
-        (["--replay", str(tmp_path / "none.json")], "no such file"),
+        (["--replay", str(tmp_path / "none.json")], f"{tmp_path / 'none.json'}: no such file ("),
         (["--replay", str(bad), "--lr", "0.1"], "drop --lr"),
     ):
         r = subprocess.run([sys.executable, "-m", "bptui", *args], capture_output=True, text=True, timeout=60)
