@@ -400,6 +400,9 @@ class BptuiApp(App[None]):
 
     def _jump(self, answer: str) -> None:
         try:
+            # 10,000 and 10_000 are fine; other scripts' digits are not digits here
+            if not answer.isascii():
+                raise ValueError
             n = int(answer.strip().replace("_", "").replace(",", ""))
         except ValueError:
             self.bar.refuse(f"{answer.strip()!r} is not a whole number", JUMP_LABEL)

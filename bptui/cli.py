@@ -79,8 +79,11 @@ def _number_list(text: str, what: str) -> tuple[float, ...]:
 
 def _whole(text: str, what: str, lo: int, hi: int) -> int:
     """A whole number in [lo, hi] from user text, or ValueError saying why not."""
+    s = text.strip()
+    if not s.isascii() or "_" in s:  # int() also takes 1_000, ٣ and １
+        raise ValueError(f"{what} must be a whole number written with 0-9, not {text!r}")
     try:
-        value = int(text.strip())
+        value = int(s)
     except ValueError:
         raise ValueError(f"{what} must be a whole number, not {text!r}") from None
     if not lo <= value <= hi:
@@ -238,10 +241,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             scenario = scenario_from_args(args)
             engine = make_engine(scenario)
+        if engine.step_count > args.max_history:
+            raise ValueError(
+                f"{args.replay} holds {engine.step_count:,} steps, more than --max-history {args.max_history:,}: "
+                "give a larger --max-history"
+            )
     except ValueError as e:  # ScenarioFileError and SessionError too
         parser.error(str(e))
-    # a replayed session keeps all its steps, even past the limit
-    engine.max_steps = max(args.max_history, engine.step_count)
+    engine.max_steps = args.max_history
     from bptui.app import BptuiApp  # Textual loads only when the app runs
 
     BptuiApp(engine, scenario, files=not args.no_files).run()

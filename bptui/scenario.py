@@ -189,8 +189,11 @@ def parse_finite(text: str, what: str) -> float:
     s = text.strip()
     if not s:
         raise ValueError(f"{what} is empty: type a number such as 0.5")
+    plain = s.replace("−", "-")
+    if not plain.isascii() or "_" in plain:  # float() also takes 1_0, ٣ and １
+        raise ValueError(f"{what} must be a number written with 0-9, not {s!r}")
     try:
-        value = float(s.replace("−", "-"))
+        value = float(plain)
     except ValueError:
         raise ValueError(f"{what} must be a number, not {s!r}") from None
     if math.isnan(value):

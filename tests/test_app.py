@@ -323,6 +323,8 @@ async def test_typed_rate_is_set():
         ("inf", "must be finite"),
         ("1e999", "too large"),
         ("1e-400", "underflows to 0"),
+        ("1_0", "written with 0-9"),  # float() would read 10
+        ("１", "written with 0-9"),
     ],
 )
 async def test_bad_rates_are_refused_with_a_reason(text, reason):
@@ -659,7 +661,8 @@ async def test_jump_and_undo_back_through_it():
         await pilot.pause()
         assert e.step_count == 9_999 and e.params == at
         assert pane_values(app.query_one(ForwardPane))["J"] == pytest.approx(e.loss, rel=6e-7)
-        for bad, reason in (("ten", "not a whole number"), ("0", "between 1 and"), ("99999999", "between 1 and")):
+        for bad, reason in (("ten", "not a whole number"), ("٣", "not a whole number"), ("0", "between 1 and"),
+                            ("99999999", "between 1 and")):  # fmt: skip
             await pilot.press("j")
             bar.prompt.value = bad
             await pilot.press("enter")

@@ -117,6 +117,8 @@ def test_help_lists_scenario_options(sub):
         (["--weights", "1,x"], "weights item 2 must be a number"),
         (["--activation", "relu", "--loss", "bce", "--y", "0.5"], "activation must be sigmoid"),
         (["--layers", "0"], "layers must be between 1 and 8"),
+        (["--layers", "٣"], "layers must be a whole number written with 0-9"),
+        (["--x", "1_0"], "x must be a number written with 0-9"),
         (["--scenario", "/nonexistent.toml"], "/nonexistent.toml: no such file"),
         (["--weights", "1,2", "--w1", "3"], "either --weights or --w1/--w2"),
         (["--layers", "1", "--w2", "3"], "--w2 needs a second weight"),
@@ -132,7 +134,7 @@ def test_bad_scenarios_exit_2(args, reason):
     assert len(r.stderr.splitlines()) == 1 and reason in r.stderr, r.stderr
 
 
-def test_max_history_reaches_the_app_and_a_replay_keeps_its_steps(tmp_path, monkeypatch):
+def test_max_history_reaches_the_app_and_a_replay_must_fit_it(tmp_path, monkeypatch):
     from bptui import cli
     from bptui.app import BptuiApp
     from bptui.session import export_session
@@ -148,7 +150,10 @@ def test_max_history_reaches_the_app_and_a_replay_keeps_its_steps(tmp_path, monk
     engine = make_engine(Scenario())
     engine.step(50)
     export_session(tmp_path / "s.json", engine, Scenario())
-    assert cli.main(["--replay", str(tmp_path / "s.json"), "--max-history", "10"]) == 0
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["--replay", str(tmp_path / "s.json"), "--max-history", "10"])
+    assert exit.value.code == 2
+    assert cli.main(["--replay", str(tmp_path / "s.json"), "--max-history", "50"]) == 0
     replayed = started[-1].engine
     assert replayed.step_count == 50 and replayed.max_steps == 50 and replayed.history_full
 

@@ -94,6 +94,13 @@ def test_damaged_files_are_refused_with_a_reason(tmp_path, damage, reason):
     assert str(err.value).startswith(str(path)) and reason in str(err.value)
 
 
+def test_replay_refuses_more_steps_than_max_history(tmp_path):
+    _, _, path = session(tmp_path)  # 10 steps
+    r = subprocess.run([sys.executable, "-m", "bptui", "--replay", str(path), "--max-history", "5"],
+                       capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 2 and "holds 10 steps, more than --max-history 5" in r.stderr
+
+
 def test_replay_flag_errors_exit_2(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{")
