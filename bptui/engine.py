@@ -46,8 +46,17 @@ class Divergence:
     # values that must stay in a domain for the next gradient to exist (bce's
     # logit), each with why it matters; their would-be values are in would_be
     guard_notes: dict[str, str] = field(default_factory=dict)
+    # gradients that are not finite at the weights the step starts from: no
+    # rate can help then, only other weights
+    stuck: dict[str, float] = field(default_factory=dict)
 
     def describe(self, keys: bool = True) -> str:
+        if self.stuck:
+            grads = ", ".join(f"d{self.loss}/d{k} is {_word(v)}" for k, v in self.stuck.items())
+            text = f"Step {self.step} not taken: {grads} at these weights, so no learning rate can step from them."
+            if keys:
+                text += " Undo (u) or reset (r)." if self.step > 1 else " Start from other weights (--weights)."
+            return text
         values = {k: v for k, v in self.would_be.items() if k not in self.guard_notes}
         bad = [f"{k} = {_word(v)}" for k, v in values.items() if not math.isfinite(v)]
         if any(k != self.loss for k in values if not math.isfinite(values[k])):
@@ -339,7 +348,9 @@ class Engine:
         guarded = net.domain_guarded
         would_be = dict(zip([*net.params, net.loss, *guarded], bad))
         notes = {g: net.guard_note(g, would_be[g]) for g in guarded}
-        self.divergence = Divergence(self._count + 1, self.lr, would_be, net.loss, notes)
+        grads = {p: self.trace.grad(p) for p in net.params}
+        stuck = {p: g for p, g in grads.items() if not math.isfinite(g)}
+        self.divergence = Divergence(self._count + 1, self.lr, would_be, net.loss, notes, stuck)
         return taken
 
     def _restore(self, step: int) -> None:

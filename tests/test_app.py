@@ -955,6 +955,11 @@ async def test_a_nan_gradient_says_where_the_product_overflowed():
         lines = app.query_one("#grad-w1", GradientPane).plain_lines
         assert lines[5].split()[-1] == "nan"
         assert lines[6].startswith("! running product dJ/dh") and lines[6].endswith("−inf")
+        await pilot.press("space", "plus", "space")  # no rate can step from here: the message says so
+        await pilot.pause()
+        assert app.engine.step_count == 0
+        assert "dJ/dw1 is nan (not a number) at these weights, so no learning rate can step" in message(app)
+        assert "Start from other weights" in message(app)
 
 
 def test_negative_zero_reads_as_zero():

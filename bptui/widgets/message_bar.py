@@ -18,8 +18,8 @@ MAX_LINES = 3  # the bar's height at most (see app.tcss)
 
 class MessageLine(LinePane):
     """The text of the bar; a warning starts with "!" so it reads without color.
-    A message longer than the line wraps onto a second line (never more); a
-    walk's explanation may take a third."""
+    A message longer than the line wraps onto a second line; a warning and a
+    walk's explanation may take a third. Past that, … marks the cut."""
 
     _text: Text | None = None
     _lines_given: tuple[str, ...] = ()
@@ -39,7 +39,8 @@ class MessageLine(LinePane):
             texts = [Text(self._lines_given[0], "bold")] + [Text(t, "italic") for t in self._lines_given[1:]]
             self.set_lines(self._fit(texts, MAX_LINES))
             return
-        self.set_lines(self._fit([self._text], 2))
+        # a warning may take the bar's every line: it says why something was refused
+        self.set_lines(self._fit([self._text], MAX_LINES if self.has_class("-warning") else 2))
 
     def _fit(self, texts: list[Text], most: int) -> list[Text]:
         """Wrap each text to the width; keep at most `most` lines, and say
