@@ -23,10 +23,14 @@ class MessageLine(LinePane):
 
     _text: Text | None = None
     _lines_given: tuple[str, ...] = ()
+    _most = 2
 
-    def say(self, text: str, *, warning: bool = False) -> None:
+    def say(self, text: str, *, warning: bool = False, most: int | None = None) -> None:
+        """Show text; at most `most` lines (a warning may take the bar's
+        every line, other messages two)."""
         self.set_class(warning, "-warning")
         self._text = Text(("! " if warning else "") + text, "bold" if warning else "")
+        self._most = most or (MAX_LINES if warning else 2)
         self._wrap()
 
     def on_resize(self) -> None:
@@ -39,8 +43,7 @@ class MessageLine(LinePane):
             texts = [Text(self._lines_given[0], "bold")] + [Text(t, "italic") for t in self._lines_given[1:]]
             self.set_lines(self._fit(texts, MAX_LINES))
             return
-        # a warning may take the bar's every line: it says why something was refused
-        self.set_lines(self._fit([self._text], MAX_LINES if self.has_class("-warning") else 2))
+        self.set_lines(self._fit([self._text], self._most))
 
     def _fit(self, texts: list[Text], most: int) -> list[Text]:
         """Wrap each text to the width; keep at most `most` lines, and say
@@ -102,7 +105,7 @@ class MessageBar(Vertical):
         """Keep the question open, saying why the answer was not taken."""
         self.add_class("-error")
         self.reason = reason
-        self.message.say(f"{reason}.", warning=True)
+        self.message.say(f"{reason}.", warning=True, most=2)  # the input keeps the bar's last line
         self.label.update(label)
 
     def close(self) -> None:
