@@ -7,6 +7,7 @@ This module never imports Textual."""
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 
@@ -150,14 +151,18 @@ class Landscape:
         finite = np.isfinite(grid)
         lo = float(grid[finite].min()) if finite.any() else 0.0
         hi = float(grid[finite].max()) if finite.any() else 1.0
+        here_cells = self._cells(np.array([cur]))
+        here = next(iter(here_cells), None)
+        if here is not None and math.isfinite(e.loss):
+            # the grid samples cell centres and can miss a narrow valley: the
+            # levels' range takes in J where the learner actually is
+            lo, hi = min(lo, e.loss), max(hi, e.loss)
         scale = (hi - lo) or 1.0
         with np.errstate(all="ignore"):
             level = np.clip(((grid - lo) / scale * len(RAMP)).astype(np.int64), 0, len(RAMP) - 1)
         cells = [[RAMP[v] if ok else BAD for v, ok in zip(lv, fn)] for lv, fn in zip(level.tolist(), finite.tolist())]
         for cx, cy in self._visited:
             cells[cy][cx] = TRAIL
-        here_cells = self._cells(np.array([cur]))
-        here = next(iter(here_cells), None)
         if here is not None:
             cells[here[1]][here[0]] = HERE
         return Frame(["".join(r) for r in cells], (lo, hi), self._box, *self.names, here)

@@ -1011,12 +1011,33 @@ async def test_landscape_legend_is_whole_and_tells_its_levels_apart(size):
         assert "• path ◉ now" in str(view.border_subtitle)
 
 
-def test_distinct_uses_the_fewest_digits_that_tell_two_values_apart():
+def test_distinct_gives_each_end_the_digits_its_span_needs():
+    """Rounding either end moves it by at most a twentieth of the span."""
     from bptui.widgets.landscape_view import distinct
 
     assert distinct(9.81, 12.5) == ("9.81", "12.5")
-    assert distinct(0.26012, 0.26049) == ("0.2601", "0.2605")
+    assert distinct(0.26034, 0.26053) == ("0.26034", "0.26053")  # not 0.26→0.261
     assert distinct(1.0, 1.0) == ("1", "1")
+    for lo, hi in [(0.26034, 0.26053), (3.0, 12.5), (0.00184, 0.0925), (1e-9, 3e-9), (11.2, 11.2001)]:
+        a, b = (float(v.replace("−", "-")) for v in distinct(lo, hi))
+        assert abs(a - lo) <= (hi - lo) / 20 + 1e-7 * hi and abs(b - hi) <= (hi - lo) / 20 + 1e-7 * hi
+
+
+async def test_the_landscapes_levels_take_in_where_the_learner_is():
+    """The grid samples cell centres and can miss a narrow valley; the range
+    the legend states always holds J at the current point."""
+    from bptui.widgets.landscape_view import LandscapeView
+
+    app = app_for(layers=3, biases=(0.0, 0.0, 0.0), activation="tanh", y=0.5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space", "space", "space", "v")
+        for _ in range(4):
+            await pilot.press("right_curly_bracket")
+            await pilot.pause()
+            land = app.query_one(LandscapeView).landscape
+            f = land.frame(*land._size)
+            if f.here is not None:
+                assert f.levels[0] <= app.engine.loss <= f.levels[1]
 
 
 async def test_tab_focuses_a_long_pane_and_arrows_scroll_it():

@@ -3,6 +3,8 @@ weights as a character map, the path so far and the current point."""
 
 from __future__ import annotations
 
+import math
+
 from rich.text import Text
 from textual.widget import Widget
 
@@ -91,9 +93,15 @@ class LandscapeView(DiffLines, Widget):
 
 
 def distinct(lo: float, hi: float) -> tuple[str, str]:
-    """lo and hi with as few digits (3 to 7) as tell them apart."""
-    for digits in range(3, 8):
-        a, b = fmt(lo, keep_zeros=False, digits=digits), fmt(hi, keep_zeros=False, digits=digits)
-        if a != b:
-            break
-    return a, b
+    """lo and hi with enough digits (3 to 7) that rounding either moves it by
+    at most a twentieth of the span between them: 0.26034→0.26053, never
+    0.26→0.261."""
+    span = abs(hi - lo)
+    top = max(abs(lo), abs(hi))
+    if span == 0 or not math.isfinite(span) or top == 0:
+        digits = 3 if span else 7
+    else:
+        # rounding to d significant digits moves a value by up to ½·10^(e−d+1)
+        e = math.floor(math.log10(top))
+        digits = min(7, max(3, math.ceil(e + 1 - math.log10(0.1 * span))))
+    return fmt(lo, keep_zeros=False, digits=digits), fmt(hi, keep_zeros=False, digits=digits)
