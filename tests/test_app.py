@@ -1011,6 +1011,17 @@ async def test_landscape_legend_is_whole_and_tells_its_levels_apart(size):
         assert "• path ◉ now" in str(view.border_subtitle)
 
 
+async def test_a_cropped_label_ends_in_an_ellipsis_and_a_blank():
+    """(o−y)/(o(1−o)) is too wide for the pane at 80×24: cut, it must not run
+    into the value (…(1−o)−1.98 would read as a subtraction)."""
+    app = app_for(loss="bce", y=1.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        # in the dJ/dw1 pane, narrowed by its scrollbar, the formula is cut
+        lines = [line for line in screen_text(app).splitlines() if "dJ/do " in line and "◆" in line]
+        assert len(lines) == 2 and re.search(r"… +−1\.983049", lines[1]), lines
+
+
 def test_distinct_gives_each_end_the_digits_its_span_needs():
     """Rounding either end moves it by at most a twentieth of the span."""
     from bptui.widgets.landscape_view import distinct

@@ -65,6 +65,13 @@ class DiffLines:
         strip = self._strips.get(y)
         if strip is None:
             text = self._lines[y].copy()
+            if text.cell_len > width >= 2:
+                # cropped (a label column narrower than its labels): say so
+                # with …, and keep a blank before whatever stands right of it
+                text.rstrip()
+                if text.cell_len > width - 1:
+                    text.truncate(width - 1, overflow="ellipsis")
+                text.append(" ")
             text.stylize_before(style)
             # every segment gets a style: Textual's NO_COLOR filter needs one
             segments = [
