@@ -464,6 +464,18 @@ async def test_no_color_keeps_meaning(monkeypatch):
 # --- the chart -------------------------------------------------------------------------
 
 
+async def test_the_chart_never_shows_room_below_zero():
+    """J ≥ 0 for every loss: a run falling towards 0 gets no negative ticks."""
+    app = app_for(activation="tanh", y=0.5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(3):
+            await pilot.press("space")
+        await pilot.pause()
+        chart = app.query_one(CostChart)
+        assert chart.ylim[0] >= 0.0
+        assert not any("−" in line.split("┤")[0] for line in chart.plain_lines if "┤" in line)
+
+
 async def test_chart_axes_are_sticky():
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:

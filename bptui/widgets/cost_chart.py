@@ -141,6 +141,8 @@ class CostChart(DiffLines, PlotextPlot):
             pad_lo = span if lo < self.ylim[0] else span * 0.1
             pad_hi = span if hi > self.ylim[1] else span * 0.1
         ylim = (lo - pad_lo, hi + pad_hi)
+        if lo >= 0.0:  # every loss here is ≥ 0: no room, and no ticks, below 0
+            ylim = (max(ylim[0], 0.0), ylim[1])
         if not all(math.isfinite(v) for v in ylim):
             ylim = (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
         self.ylim = ylim
