@@ -6,7 +6,7 @@ of each is reported, with ratios (goal ≤ 1.5×).
 
 * hand loop, bare: the least a loop can do (no J kept, nothing recorded);
 * hand loop, same work: what the engine does each step: J and every local
-  factor computed (σ′ as o(1 − o) where that keeps its digits, |z| < 15, and
+  factor computed (σ′ as o(1 − o) where that keeps its digits, |z| < 10, and
   from z beyond, as the engine does), and (w1, w2, J, lr, rule) recorded so
   the run can be undone;
 * engine step(10000): the engine's compiled loop (a jump);
@@ -56,10 +56,10 @@ def hand_loop_same_work(steps: int, x: float, y: float, w1: float, w2: float, lr
     o = 1.0 / (1.0 + exp(-z2))
     for _ in range(steps):
         dJ_do = 2.0 * (o - y)
-        do_dz2 = o * (1.0 - o) if z2 * z2 < 225.0 else sig_slope(z2)
+        do_dz2 = o * (1.0 - o) if z2 * z2 < 100.0 else sig_slope(z2)
         dz2_dw2 = h
         dz2_dh = w2
-        dh_dz1 = h * (1.0 - h) if z1 * z1 < 225.0 else sig_slope(z1)
+        dh_dz1 = h * (1.0 - h) if z1 * z1 < 100.0 else sig_slope(z1)
         dz1_dw1 = x
         dJ_dz2 = dJ_do * do_dz2
         dJ_dw2 = dJ_dz2 * dz2_dw2
@@ -83,8 +83,8 @@ def hand_single_steps(steps: int, x: float, y: float, w1: float, w2: float, lr: 
         h = 1.0 / (1.0 + exp(-z1))
         z2 = w2 * h
         o = 1.0 / (1.0 + exp(-z2))
-        dJ_dz2 = 2.0 * (o - y) * (o * (1.0 - o) if z2 * z2 < 225.0 else sig_slope(z2))
-        dh_dz1 = h * (1.0 - h) if z1 * z1 < 225.0 else sig_slope(z1)
+        dJ_dz2 = 2.0 * (o - y) * (o * (1.0 - o) if z2 * z2 < 100.0 else sig_slope(z2))
+        dh_dz1 = h * (1.0 - h) if z1 * z1 < 100.0 else sig_slope(z1)
         w1, w2 = w1 - lr * dJ_dz2 * w2 * dh_dz1 * x, w2 - lr * dJ_dz2 * h
         h = 1.0 / (1.0 + exp(-(w1 * x)))
         o = 1.0 / (1.0 + exp(-(w2 * h)))
@@ -112,10 +112,10 @@ def mazur_hand_loop(steps: int, lr: float = 0.5) -> list:
         zo1, zo2 = w5 * h1 + w6 * h2 + b2, w7 * h1 + w8 * h2 + b2
         o1, o2 = 1.0 / (1.0 + exp(-zo1)), 1.0 / (1.0 + exp(-zo2))
         E = 0.5 * (o1 - t1) * (o1 - t1) + 0.5 * (o2 - t2) * (o2 - t2)
-        d1 = (o1 - t1) * (o1 * (1.0 - o1) if zo1 * zo1 < 225.0 else sig_slope(zo1))
-        d2 = (o2 - t2) * (o2 * (1.0 - o2) if zo2 * zo2 < 225.0 else sig_slope(zo2))
-        e1 = (d1 * w5 + d2 * w7) * (h1 * (1.0 - h1) if zh1 * zh1 < 225.0 else sig_slope(zh1))
-        e2 = (d1 * w6 + d2 * w8) * (h2 * (1.0 - h2) if zh2 * zh2 < 225.0 else sig_slope(zh2))
+        d1 = (o1 - t1) * (o1 * (1.0 - o1) if zo1 * zo1 < 100.0 else sig_slope(zo1))
+        d2 = (o2 - t2) * (o2 * (1.0 - o2) if zo2 * zo2 < 100.0 else sig_slope(zo2))
+        e1 = (d1 * w5 + d2 * w7) * (h1 * (1.0 - h1) if zh1 * zh1 < 100.0 else sig_slope(zh1))
+        e2 = (d1 * w6 + d2 * w8) * (h2 * (1.0 - h2) if zh2 * zh2 < 100.0 else sig_slope(zh2))
         w1, w2, w3, w4 = w1 - lr * e1 * i1, w2 - lr * e1 * i2, w3 - lr * e2 * i1, w4 - lr * e2 * i2
         w5, w6, w7, w8 = w5 - lr * d1 * h1, w6 - lr * d1 * h2, w7 - lr * d2 * h1, w8 - lr * d2 * h2
         record((w1, w2, w3, w4, w5, w6, w7, w8, E, lr))

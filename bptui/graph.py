@@ -98,9 +98,10 @@ def _lin_explain(i: int, out: str, args: Sequence[str]) -> str:
 
 # Slopes from the pre-activation z rather than from the rounded output: near
 # saturation 1 − σ(z) (or 1 − tanh(z)²) cancels to a few digits or to 0, while
-# the slope itself is still a perfectly good number. Inside |z| < 15 (tanh:
-# 7.5) the usual o(1 − o) / 1 − o² keep every digit that is shown, and are
-# cheaper; z·z < 15² is the cheapest test of that (nan and ±inf fail it).
+# the slope itself is still a perfectly good number. Inside |z| < 10 (tanh:
+# 5) the usual o(1 − o) / 1 − o² keep every digit that is shown (their
+# relative error stays below 1e−11), and are cheaper; z·z < 10² is the
+# cheapest test of that (nan and ±inf fail it).
 
 
 def _sig_slope(z: float) -> float:
@@ -128,7 +129,8 @@ def _bce_logit(z: float, y: float) -> float:
 def _bce_slope(z: float, y: float) -> float:
     """d bce/d o = (o − y)/(o(1 − o)) at o = σ(z), with o and 1 − o each
     computed to full precision; nan where one of them underflows to 0 (|z|
-    past about 745) and does not cancel, where the factor cannot be formed."""
+    past about 745) and does not cancel, or the quotient overflows (past about
+    710): nan or ±inf, where the factor cannot be formed."""
     e = math.exp(-abs(z))
     if z >= 0.0:
         o, q = 1.0 / (1.0 + e), e / (1.0 + e)  # q = 1 − o
@@ -188,7 +190,7 @@ OPS: dict[str, Op] = {
         np_forward=lambda a: f"_np_sigmoid({a[0]})",
         local=lambda i, out, a: (
             f"{out}(1 − {out})",
-            f"({out} * (1.0 - {out}) if {a[0]} * {a[0]} < 225.0 else _sig_slope({a[0]}))",
+            f"({out} * (1.0 - {out}) if {a[0]} * {a[0]} < 100.0 else _sig_slope({a[0]}))",
         ),
         explain=lambda i, out, a: f"σ's slope σ(z)(1 − σ(z)), at most ¼; near 0 when {out} is close to 0 or 1",
         rule="σ(z) = 1/(1 + e^(−z)) squashes any z into (0, 1)",
@@ -202,7 +204,7 @@ OPS: dict[str, Op] = {
         np_forward=lambda a: f"_np.tanh({a[0]})",
         local=lambda i, out, a: (
             f"1 − {out}²",
-            f"(1.0 - {out} * {out} if {a[0]} * {a[0]} < 56.25 else _tanh_slope({a[0]}))",
+            f"(1.0 - {out} * {out} if {a[0]} * {a[0]} < 25.0 else _tanh_slope({a[0]}))",
         ),
         explain=lambda i, out, a: f"tanh's slope 1 − tanh(z)², at most 1; near 0 when {out} is close to ±1",
         rule="tanh squashes any z into (−1, 1)",
@@ -691,7 +693,7 @@ class Network:
     def domain_guards(self) -> list[tuple[str, str]]:
         """(node, python expression) pairs: the expression must be finite for
         the next gradient to exist. bce over σ(z): its slope from z (so z's
-        magnitude must stay below about 745); bce over anything else: o
+        magnitude must stay below about 710); bce over anything else: o
         strictly inside (0, 1)."""
         node = self.by_name[self.loss]
         if node.op != "bce":
@@ -711,10 +713,11 @@ class Network:
         from bptui.numfmt import fmt
 
         if name == self.logit_of(self.loss):
-            edge = 1 if value > 0 else 0
+            # (o − y)/(o(1 − o)) grows like e^|z|: past |z| ≈ 710 it leaves the
+            # doubles (y = 0 or 1 on the side it fits cancel, and never do)
             return (
-                f"{name} = {fmt(value, keep_zeros=False)}, where σ({name}) is {edge} to the last bit and bce's "
-                f"slope (o − y)/(o(1 − o)) cannot be formed (|{name}| must stay below about 745)"
+                f"{name} = {fmt(value, keep_zeros=False)}, where bce's factor (o − y)/(o(1 − o)) ≈ e^|{name}| "
+                f"is past the largest double (|{name}| must stay below about 710)"
             )
         return f"{name} = {value:g} exactly, where bce's slope ({name} − y)/({name}(1 − {name})) breaks down"
 

@@ -122,9 +122,9 @@ def test_help_lists_scenario_options(sub):
         (["--scenario", "/nonexistent.toml"], "/nonexistent.toml: no such file"),
         (["--weights", "1,2", "--w1", "3"], "either --weights or --w1/--w2"),
         (["--layers", "1", "--w2", "3"], "--w2 needs a second weight"),
-        # e^(−800) underflows: bce's slope (o − y)/(o(1 − o)) cannot be formed
-        (["--loss", "bce", "--y", "0.5", "--weights", "30,800"], "z2 = 800, where σ(z2) is 1 to the last bit"),
-        (["--loss", "bce", "--y", "0.3", "--weights=30,-800"], "z2 = −800, where σ(z2) is 0 to the last bit"),
+        # bce's factor (o − y)/(o(1 − o)) ≈ e^800 is past the largest double
+        (["--loss", "bce", "--y", "0.5", "--weights", "30,800"], "z2 = 800, where bce's factor (o − y)/(o(1 − o)) ≈ e^|z2| is past the largest double"),
+        (["--loss", "bce", "--y", "0.3", "--weights=30,-800"], "z2 = −800, where bce's factor"),
         (["--activation", "linear", "--weights", "1e300,1e300"], "J is not finite at the starting point"),
     ],
 )

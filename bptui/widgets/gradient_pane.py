@@ -103,10 +103,10 @@ class GradientPane(LabelledPane):
             c = check(trace, self.param)
             if done and c.lost_in_noise:
                 # the estimate cannot tell: show how far it can be off instead
-                label = Text(f"  finite diff, ±{fmt(c.noise, keep_zeros=False, digits=1):<9} ", "italic")
+                label = Text(f"  finite diff, ±{fmt(c.noise, keep_zeros=False, digits=1):<8} ", "italic")
             else:
                 err = fmt(c.rel_error, keep_zeros=False, digits=1) if done else "·"
                 # a fixed width, so the value column stays put as the error changes
-                label = Text(f"  finite diff, err {err:<6} ", "italic")
+                label = Text(f"  finite diff, err {err:<5} ", "italic")
             rows.append((label, Text(aligned(c.estimate).rstrip(), "italic") if done else pending()))
         self.set_rows(rows)
