@@ -52,7 +52,14 @@ def substitute(formula: str, values: dict[str, float]) -> str:
     # a name ends where a word does, but o² is o squared (² counts as a word
     # character to the regex engine)
     pattern = re.compile(r"(?<![\w/])(" + "|".join(map(re.escape, names)) + r")(?![^\W²]|/)")
-    out = pattern.sub(lambda m: _n(values[m.group(1)]) + "\0", formula)
+
+    def number(m: re.Match) -> str:
+        text = _n(values[m.group(1)])
+        if formula[m.end() : m.end() + 1] == "²" and "e" in text and not text.startswith("("):
+            text = f"({text})"  # (1e−12)², not 1e−12² (which reads as 10^−144)
+        return text + "\0"
+
+    out = pattern.sub(number, formula)
     return out.replace("\0(", "·(").replace("\0", "")
 
 
