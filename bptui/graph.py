@@ -625,7 +625,8 @@ class Network:
         row = [_v(p) for p in self.params] + [_v(self.loss), "lr", "tag"]
         body = self._backward_lines() + updates + self._forward_lines(_v)
         # math functions as keyword defaults: locals, not global look-ups
-        local = f"{self._inputs_signature}, _exp=_exp, _tanh=_tanh, _log=_log, _inf=_inf, _nan=_nan"
+        helpers = ("_exp", "_tanh", "_log", "_inf", "_nan", "_sig_slope", "_tanh_slope", "_bce_logit", "_bce_slope")
+        local = ", ".join([self._inputs_signature, *(f"{h}={h}" for h in helpers)])
         src = [
             "def make_runner(record, tag):",
             f"    def run(state, lr, n, *, {local}):",
