@@ -6,15 +6,19 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from textual import events
+from textual.actions import parse as parse_action
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import Footer
 
 from bptui.engine import Engine
+from bptui.keys import BY_KEY, KEYS, NAVIGATION, footer_keys
 from bptui.landscape import HERE, TRAIL
-from bptui.numfmt import fmt
-from bptui.scenario import Scenario, parse_learning_rate, standing_note
+from bptui.numfmt import count, fmt
+from bptui.prompt import Outcome, Prompt
+from bptui.scenario import Scenario, parse_learning_rate, parse_whole, standing_note
 from bptui.scenario_file import save as save_scenario
 from bptui.screens.help_screen import HelpScreen
 from bptui.series import CorrectRun
@@ -25,7 +29,6 @@ from bptui.widgets.forward_pane import ForwardPane
 from bptui.widgets.gradient_pane import GradientPane
 from bptui.widgets.landscape_view import LandscapeView
 from bptui.widgets.message_bar import MessageBar
-from bptui.widgets.prompt_input import PromptInput
 from bptui.widgets.status_pane import StatusPane
 
 NARROW = 78  # below this many columns the panes stack and scroll
@@ -45,32 +48,17 @@ class BptuiApp(App[None]):
     TITLE = "bptui"
     ENABLE_COMMAND_PALETTE = False
 
+    # the Footer's bindings, made from the one table of keys (bptui.keys);
+    # keys themselves are routed by on_event, in the order they arrive
     BINDINGS = [
-        Binding("space", "step", "Step"),
-        Binding("n", "step", "Step", show=False),
-        Binding("l", "edit_rate", "Rate"),
-        Binding("plus", "scale_rate(2)", "×2"),
-        Binding("minus", "scale_rate(0.5)", "÷2"),
-        Binding("u", "undo", "Undo"),
-        Binding("backspace", "undo", "Undo", show=False),
-        Binding("r", "reset", "Reset"),
-        Binding("left_square_bracket", "choose(-1)", "Previous weight", show=False),
-        Binding("right_square_bracket", "choose(1)", "Weight", key_display="[ ]"),
-        Binding("g", "toggle_check", "Check", show=False),
-        Binding("m", "next_rule", "Mistakes", show=False),
-        Binding("full_stop", "walk(1)", "Walk", key_display=". ,"),
-        Binding("v", "toggle_landscape", "Landscape", show=False),
-        Binding("left_curly_bracket", "landscape_y(-1)", "Landscape y", show=False),
-        Binding("right_curly_bracket", "landscape_y(1)", "Landscape y", show=False),
-        Binding("comma", "walk(-1)", "Walk back", show=False),
-        Binding("p", "play", "Play", show=False),
-        Binding("greater_than_sign", "speed(1)", "Faster", show=False),
-        Binding("less_than_sign", "speed(-1)", "Slower", show=False),
-        Binding("j", "jump", "Jump", show=False),
-        Binding("e", "export", "Export", show=False),
-        Binding("s", "save_scenario", "Save", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
+        *(
+            Binding(name, k.action, k.label or k.help, show=bool(k.label) and i == 0, key_display=k.footer_key or None)
+            for k in KEYS
+            for i, name in enumerate(k.keys)
+        ),
+        Binding("ctrl+q", "quit_now", "Quit", show=False, priority=True),
+        Binding("enter", "answer", "Answer"),
+        Binding("escape", "answer", "Cancel", key_display="esc"),
     ]
 
     def __init__(self, engine: Engine, scenario: Scenario, *, files: bool = True) -> None:
@@ -93,6 +81,14 @@ class BptuiApp(App[None]):
         self.show_landscape = False
         self._landscape_y = 1  # the landscape's second weight (the first is the chosen chain's)
         self._play_timer = None
+        self.asking: Prompt | None = None  # the question the bar asks, if any
+        self._quit_armed = False  # q was pressed once with steps taken
+        self._reset_memo = None  # what r took away, while u can bring it back
+        # each action of the key table, parsed once: (method, arguments)
+        self._actions = {}
+        for k in KEYS:
+            name, args = parse_action(k.action)[1:]
+            self._actions[k.action] = (getattr(self, f"action_{name}"), args)
 
     def compose(self) -> ComposeResult:
         net = self.engine.network
@@ -183,13 +179,91 @@ class BptuiApp(App[None]):
     # -- actions --
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While the rate is being typed, keys belong to the input: hide the
-        # stepper's bindings from the footer so it shows what works now.
-        if action != "quit" and isinstance(self.focused, PromptInput):
+        """What the Footer shows (keys are routed by on_event, not here): while
+        a question is asked, how to answer it; else the stepper's keys that fit
+        the width, help and quit first."""
+        if action == "answer":
+            return self.asking is not None
+        full = f"{action}({', '.join(map(repr, parameters))})" if parameters else action
+        if full not in self._actions:
+            return True  # Textual's own (focus, screens) and the help screen's
+        if self.asking is not None:
             return False
-        if action == "choose":
-            return not self.one_pane_per_param
+        return full in self._footer_actions()
+
+    def _footer_actions(self) -> set[str]:
+        available = {k.action for k in KEYS}
+        if self.one_pane_per_param:
+            available.discard("choose(1)")
+        return footer_keys(self.size.width or 80, available)
+
+    # -- keys: every key in the order it came, each to one method --
+
+    async def on_event(self, event: events.Event) -> None:
+        # Textual hands a key to the focused widget's own queue; a key typed
+        # right after l would then reach the stepper before the prompt exists.
+        # Routing here, in the app's one queue, keeps typed-ahead keys in order.
+        if len(self.screen_stack) == 1 and not event.is_forwarded:
+            if isinstance(event, events.Key):
+                if not await self._check_bindings(event.key, priority=True) and not self.route_key(event):
+                    await super().on_event(event)
+                return
+            if isinstance(event, events.Paste):
+                self.route_paste(event.text)
+                return
+        await super().on_event(event)
+
+    def route_key(self, event: events.Key) -> bool:
+        """Do what the key means now; False leaves it to Textual (Tab, arrows
+        and page keys move focus and scroll)."""
+        key = event.key
+        if self.asking is not None:
+            self._prompt_outcome(self.asking, self.asking.key(key, event.character))
+            return True
+        if self._quit_armed:
+            self._quit_armed = False
+            if key == "q":
+                self.exit()
+                return True
+            self.say("Not quitting.")  # and the key does what it does
+        k = BY_KEY.get(key)
+        if k is not None:
+            if k.action != "undo":
+                self._reset_memo = None  # only an undo straight after r undoes it
+            method, args = self._actions[k.action]
+            method(*args)
+            return True
+        if key in NAVIGATION or not (event.character and event.character.isprintable()):
+            return False
+        self.say(f"{event.character} does nothing here: ? lists every key.")
         return True
+
+    def route_paste(self, text: str) -> None:
+        if self.asking is not None:
+            self._prompt_outcome(self.asking, self.asking.paste(text))
+        else:
+            self.say("A paste goes into a question (l, j, e, s); here it does nothing.")
+
+    def action_answer(self) -> None:
+        """Enter and Escape are the prompt's own keys (this only labels them)."""
+
+    # -- questions asked in the message bar --
+
+    def ask(self, prompt: Prompt) -> None:
+        self._stop_play()
+        self.asking = prompt
+        self.bar.ask(prompt)
+        self.refresh_bindings()
+
+    def _prompt_outcome(self, prompt: Prompt, outcome: Outcome) -> None:
+        if prompt.closed:
+            # its callback may have asked the next question (overwrite?)
+            if self.asking is prompt:
+                self.asking = None
+                self.bar.close()
+                self.refresh_bindings()
+        elif outcome is not Outcome.IGNORED:
+            self.bar.show_prompt()
 
     # -- walk mode --
 
@@ -396,40 +470,44 @@ class BptuiApp(App[None]):
         self._stop_play()
         if self._cannot_step():
             return
-        self.bar.ask(JUMP_LABEL, "1000", "jump")
+        self.ask(Prompt(JUMP_LABEL, "1000", self._jump, lambda: self.say("No jump.")))
 
-    def _jump(self, answer: str) -> None:
+    def _jump(self, answer: str) -> str | None:
         try:
-            # 10,000 and 10_000 are fine; other scripts' digits are not digits here
-            if not answer.isascii():
-                raise ValueError
-            n = int(answer.strip().replace("_", "").replace(",", ""))
-        except ValueError:
-            self.bar.refuse(f"{answer.strip()!r} is not a whole number", JUMP_LABEL)
-            return
-        if not 1 <= n <= MAX_JUMP:
-            self.bar.refuse(f"Jump between 1 and {MAX_JUMP:,} steps", JUMP_LABEL)
-            return
-        self._close_prompt()
+            n = parse_whole(answer, "Jump", 1, MAX_JUMP)
+        except ValueError as e:
+            return str(e)
         start = self.engine.step_count
         taken = self.engine.step(n)
         if self.engine.divergence is not None:
-            self.say(f"Jumped {taken:,} of {n:,} steps. " + self.engine.divergence.describe(), warning=True)
+            self.say(f"Jumped {count(taken)} of {count(n)} steps. " + self.engine.divergence.describe(), warning=True)
         elif taken < n:
             self.say(
-                f"Jumped {taken:,} of {n:,} steps: {start:,} → {self.engine.step_count:,}, the most history kept "
-                f"here (--max-history). u undoes, r resets.",
+                f"Jumped {count(taken)} of {count(n)} steps: {count(start)} → {count(self.engine.step_count)}, the "
+                "most history kept here (--max-history). u undoes, r resets.",
                 warning=True,
             )
         else:
-            self.say(f"Jumped {taken:,} steps: {start:,} → {self.engine.step_count:,}. u steps back one at a time.")
+            self.say(
+                f"Jumped {count(taken)} steps: {count(start)} → {count(self.engine.step_count)}. "
+                "u steps back one at a time."
+            )
         self.sync()
+        return None
 
     def action_undo(self) -> None:
+        walked = self.walking
         self._leave_walk()
         self._stop_play()
-        if self.engine.undo() == 0:
-            self.say("Nothing to undo: this is step 0.")
+        memo, self._reset_memo = self._reset_memo, None
+        if memo is not None:
+            self.engine.bring_back(memo)
+            self.say(f"Reset undone: back at step {count(self.engine.step_count)}, every step as it was.")
+        elif self.engine.undo() == 0:
+            self.say("Walk closed; nothing to undo: this is step 0." if walked else "Nothing to undo: this is step 0.")
+        elif walked:
+            self.say(f"Walk closed, and step {count(self.engine.step_count + 1)} undone: now at step "
+                     f"{count(self.engine.step_count)}.")  # fmt: skip
         else:
             self.show_note()
         self.sync()
@@ -437,9 +515,37 @@ class BptuiApp(App[None]):
     def action_reset(self) -> None:
         self._leave_walk()
         self._stop_play()
-        self.engine.reset()
-        self.show_note()
+        steps = self.engine.step_count
+        memo = self.engine.reset()
         self.sync()
+        if memo is None:
+            self.say("At step 0 already.")
+            return
+        self.say(f"Reset to step 0. u brings back all {count(steps)} steps.")
+        self._reset_memo = memo  # after say(): only an undo straight after may use it
+
+    def action_toggle_log_steps(self) -> None:
+        chart = self.query_one(CostChart)
+        chart.set_log_steps(not chart.log_steps)
+        self.say(
+            "Step axis log-scaled: every step from the first to the last in view (t: linear)."
+            if chart.log_steps
+            else "Step axis linear again (t: log-scaled)."
+        )
+        self.sync()
+
+    def action_quit(self) -> None:
+        """With steps taken, q asks once: q again quits, any other key stays."""
+        if self.engine.step_count == 0:
+            self.exit()
+            return
+        keep = " (e exports them first)" if self.files else ""
+        self.say(f"Quit, leaving {count(self.engine.step_count)} steps{keep}? q again quits; any other key stays.",
+                 warning=True)  # fmt: skip
+        self._quit_armed = True
+
+    def action_quit_now(self) -> None:
+        self.exit()
 
     def action_scale_rate(self, factor: float) -> None:
         self._leave_walk()
@@ -451,102 +557,93 @@ class BptuiApp(App[None]):
         self.say(f"Learning rate {fmt(new, keep_zeros=False)}.")
         self.sync()
 
-    # -- questions asked in the message bar --
-
     def action_edit_rate(self) -> None:
         self._leave_walk()
-        self.bar.ask(RATE_LABEL, repr(self.engine.lr), "rate")
+        self.ask(Prompt(RATE_LABEL, repr(self.engine.lr), self._set_rate, self._rate_unchanged))
+
+    def _set_rate(self, answer: str) -> str | None:
+        try:
+            rate = parse_learning_rate(answer)
+        except ValueError as e:
+            return str(e)  # the question stays open so the number can be corrected
+        self.engine.set_lr(rate)
+        self.say(f"Learning rate {fmt(rate, keep_zeros=False)}.")
+        self.sync()
+        return None
+
+    def _rate_unchanged(self) -> None:
+        self.say(f"Learning rate unchanged: {fmt(self.engine.lr, keep_zeros=False)}.")
 
     def action_export(self) -> None:
         if not self.files:
             self.say("Export is off here: this bptui is served over SSH and writes no files.")
             return
-        self.bar.ask(EXPORT_LABEL, f"bptui-session-step{self.engine.step_count}.json", "export")
+        self._ask_file(EXPORT_LABEL, f"bptui-session-step{self.engine.step_count}.json", self._export)
 
     def action_save_scenario(self) -> None:
         if not self.files:
             self.say("Saving is off here: this bptui is served over SSH and writes no files.")
             return
-        self.bar.ask(SAVE_LABEL, "scenario.toml", "save")
+        self._ask_file(SAVE_LABEL, "scenario.toml", self._save)
+
+    def _ask_file(self, label: str, default: str, write, reason: str = "") -> None:
+        """Ask for a file name, then (if it exists) whether to overwrite it;
+        `write(path, overwrite)` returns what it did, or raises OSError. A
+        failed write asks for the name again, saying why."""
+
+        def written(path: Path, overwrite: bool) -> str | None:
+            try:
+                self.say(write(path, overwrite))
+            except (OSError, ValueError) as e:
+                return f"Not written: {getattr(e, 'strerror', None) or e}"
+            return None
+
+        def named(answer: str) -> str | None:
+            if not answer.strip():
+                return "Type a file name"
+            path = Path(answer.strip()).expanduser()
+            try:
+                is_dir, exists = path.is_dir(), path.exists()
+            except (OSError, ValueError) as e:  # a name too long, a folder we may not read
+                return f"Not written: {getattr(e, 'strerror', None) or e}"
+            if is_dir:
+                return f"{path} is a folder"
+            if not exists:
+                return written(path, False)
+
+            def confirmed(yes: str) -> str | None:
+                if yes.strip().lower() not in ("y", "yes"):
+                    self.say(f"Not written: {path.name} is unchanged.")
+                    return None
+                failed = written(path, True)
+                if failed:
+                    self._ask_file(label, str(path), write, failed)
+                return None
+
+            self.ask(Prompt(f"{path} exists. Overwrite it? (y/n)", "", confirmed, nothing))
+            return None
+
+        def nothing() -> None:
+            self.say("Nothing written.")
+
+        self.ask(Prompt(label, default, named, nothing, reason=reason))
+
+    def _export(self, path: Path, overwrite: bool) -> str:
+        export_session(path, self.engine, self.scenario, overwrite=overwrite)
+        return f"Exported {count(self.engine.step_count)} steps to {path} (reopen: bptui --replay {path})."
+
+    def _save(self, path: Path, overwrite: bool) -> str:
+        save_scenario(path, replace(self.scenario, lr=self.engine.lr), overwrite=overwrite)
+        return f"Saved the scenario (starting point, current rate) to {path}."
 
     @property
     def bar(self) -> MessageBar:
         return self.query_one(MessageBar)
 
-    def on_input_submitted(self, event: PromptInput.Submitted) -> None:
-        bar = self.bar
-        purpose, answer = bar.purpose, event.value
-        if purpose == "jump":
-            self._jump(answer)
-        elif purpose == "rate":
-            try:
-                rate = parse_learning_rate(answer)
-            except ValueError as e:
-                # the question stays open so the number can be corrected
-                bar.refuse(str(e), RATE_LABEL)
-                return
-            self.engine.set_lr(rate)
-            self._close_prompt()
-            self.say(f"Learning rate {fmt(rate, keep_zeros=False)}.")
-            self.sync()
-        elif purpose in ("export", "save"):
-            label = EXPORT_LABEL if purpose == "export" else SAVE_LABEL
-            if not answer.strip():
-                bar.refuse("Type a file name", label)
-                return
-            path = Path(answer.strip()).expanduser()
-            try:
-                is_dir, exists = path.is_dir(), path.exists()
-            except (OSError, ValueError) as e:  # a name too long, a folder we may not read
-                bar.refuse(f"Not written: {getattr(e, 'strerror', None) or e}", label)
-                return
-            if is_dir:
-                bar.refuse(f"{path} is a folder", label)
-            elif exists:
-                self._pending_path = path
-                bar.ask(f"{path} exists. Overwrite it? (y/n)", "", f"overwrite-{purpose}")
-            else:
-                self._write(purpose, path, overwrite=False)
-        elif purpose in ("overwrite-export", "overwrite-save"):
-            if answer.strip().lower() in ("y", "yes"):
-                self._write(purpose.removeprefix("overwrite-"), self._pending_path, overwrite=True)
-            else:
-                self._close_prompt()
-                self.say(f"Not written: {self._pending_path.name} is unchanged.")
-
-    def _write(self, what: str, path: Path, *, overwrite: bool) -> None:
-        try:
-            if what == "export":
-                export_session(path, self.engine, self.scenario, overwrite=overwrite)
-                done = f"Exported {self.engine.step_count} steps to {path} (reopen: bptui --replay {path})."
-            else:
-                save_scenario(path, replace(self.scenario, lr=self.engine.lr), overwrite=overwrite)
-                done = f"Saved the scenario (starting point, current rate) to {path}."
-        except (OSError, ValueError) as e:
-            reason = getattr(e, "strerror", None) or e
-            self.bar.refuse(f"Not written: {reason}", EXPORT_LABEL if what == "export" else SAVE_LABEL)
-            self.bar.purpose = what
-            return
-        self._close_prompt()
-        self.say(done)
-
-    def on_prompt_input_cancelled(self, event: PromptInput.Cancelled) -> None:
-        purpose = self.bar.purpose
-        self._close_prompt()
-        if purpose == "rate":
-            self.say(f"Learning rate unchanged: {fmt(self.engine.lr, keep_zeros=False)}.")
-        elif purpose == "jump":
-            self.say("No jump.")
-        else:
-            self.say("Nothing written.")
-
-    def _close_prompt(self) -> None:
-        self.bar.close()
-        self.query_one("#columns").focus()
-
     def action_choose(self, delta: int) -> None:
         """Show the next (or previous) parameter's chain."""
         if self.one_pane_per_param:
+            self.say("[ ] choose a weight's chain on bigger networks; both of this one's are on screen.")
             return
         pane = self.query_one(GradientPane)
         params = self.engine.network.params

@@ -12,7 +12,15 @@ from bptui import __version__
 from bptui.engine import Engine
 from bptui.rules import rules_for
 from bptui.networks import ACTIVATIONS, LOSSES, MAX_LAYERS
-from bptui.scenario import MAX_SEED, PRESETS, Scenario, build_scenario, parse_finite, parse_learning_rate
+from bptui.scenario import (
+    MAX_SEED,
+    PRESETS,
+    Scenario,
+    build_scenario,
+    parse_finite,
+    parse_learning_rate,
+    parse_whole,
+)
 from bptui.scenario_file import read_settings
 
 DESCRIPTION = """\
@@ -77,18 +85,8 @@ def _number_list(text: str, what: str) -> tuple[float, ...]:
     return tuple(parse_finite(t, f"{what} item {i}") for i, t in enumerate(items, 1))
 
 
-def _whole(text: str, what: str, lo: int, hi: int) -> int:
-    """A whole number in [lo, hi] from user text, or ValueError saying why not."""
-    s = text.strip()
-    if not s.isascii() or "_" in s:  # int() also takes 1_000, ٣ and １
-        raise ValueError(f"{what} must be a whole number written with 0-9, not {text!r}")
-    try:
-        value = int(s)
-    except ValueError:
-        raise ValueError(f"{what} must be a whole number, not {text!r}") from None
-    if not lo <= value <= hi:
-        raise ValueError(f"{what} must be between {lo} and {hi}, not {value}")
-    return value
+# one parser for every typed whole number (serve's flags use it too)
+_whole = parse_whole
 
 
 def add_scenario_options(p: argparse.ArgumentParser) -> None:

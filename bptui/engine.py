@@ -76,6 +76,18 @@ def _word(v: float) -> str:
     return "+inf" if v > 0 else "−inf"
 
 
+@dataclass(frozen=True)
+class ResetMemo:
+    """What a reset took away, so that an undo straight after can put it
+    back: the history rows after step 0, the rate, the rule and a refused step."""
+
+    rows: array
+    steps: int
+    lr: float
+    rule_index: int
+    divergence: Divergence | None
+
+
 class HistoryWatcher:
     """Remembers how far back the history was cut since the watcher last looked,
     so a consumer (the chart) can resynchronise incrementally after undo."""
@@ -374,8 +386,28 @@ class Engine:
         self._restore(self._count)
         return k
 
-    def reset(self) -> None:
+    def reset(self) -> ResetMemo | None:
+        """Back to step 0; returns what was taken (None at step 0), for
+        bring_back."""
+        if self._count == 0:
+            self.divergence = None
+            return None
+        self._flush()
+        memo = ResetMemo(self._history[self._width :], self._count, self.lr, self.rule_index, self._divergence)
         self.undo(self._count)
+        return memo
+
+    def bring_back(self, memo: ResetMemo) -> None:
+        """Undo a reset: every step, the rate and the rule as they were."""
+        if self._count != 0:
+            raise ValueError("only a reset can be brought back, at step 0")
+        self._flush()
+        self._history.extend(memo.rows)
+        self._count = memo.steps
+        self.lr = memo.lr
+        self.set_rule(memo.rule_index)
+        self._restore(self._count)
+        self.divergence = memo.divergence
 
     def set_lr(self, lr: float) -> None:
         check_learning_rate(lr)

@@ -39,3 +39,8 @@ def aligned(v: float) -> str:
     if dot < 0:
         dot = s.find("e") if "e" in s else len(s)
     return (" " * max(0, DOT_COLUMN - dot) + s).ljust(WIDTH)
+
+
+def count(n: int) -> str:
+    """A count of things, grouped in threes: 11,509 steps, 505,446×."""
+    return f"{n:,}"

@@ -205,6 +205,34 @@ def parse_finite(text: str, what: str) -> float:
     return value
 
 
+def parse_whole(text: str, what: str, lo: int, hi: int) -> int:
+    """A whole number in [lo, hi] from user text, or ValueError saying why not.
+    Digits may be grouped by commas in threes, as counts are shown (10,000);
+    int() would also take 1_000, ٣ and １, which are refused."""
+    s = text.strip()
+    if not s:
+        raise ValueError(f"{what} is empty: type a whole number such as {lo:,}")
+    if not s.isascii() or "_" in s:
+        raise ValueError(f"{what} must be a whole number written with 0-9, not {_quote(s)}")
+    plain = s
+    if "," in s:
+        if not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", s):
+            raise ValueError(f"{what}: commas group digits in threes (10,000), not {_quote(s)}")
+        plain = s.replace(",", "")
+    if not re.fullmatch(r"[+-]?\d+", plain):
+        raise ValueError(f"{what} must be a whole number, not {_quote(s)}")
+    value = int(plain) if len(plain) < 40 else (hi + 1 if not plain.startswith("-") else lo - 1)
+    if not lo <= value <= hi:
+        shown = f"{value:,}" if len(plain) < 40 else f"{plain[:12]}…"
+        raise ValueError(f"{what} must be between {lo:,} and {hi:,}, not {shown}")
+    return value
+
+
+def _quote(s: str, most: int = 40) -> str:
+    """A user's text in a message: quoted, and cut if long."""
+    return repr(s if len(s) <= most else s[:most] + "…")
+
+
 def parse_learning_rate(text: str) -> float:
     """A positive finite learning rate, or ValueError saying why not."""
     value = parse_finite(text, "the learning rate")

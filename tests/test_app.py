@@ -291,8 +291,13 @@ async def type_rate(pilot, text: str) -> None:
     await pilot.press("l")
     await pilot.pause()
     bar = pilot.app.query_one(MessageBar)
-    assert bar.has_class("-editing") and bar.prompt.has_focus
-    bar.prompt.value = ""
+    assert bar.has_class("-editing") and pilot.app.asking is bar.prompt
+    await type_answer(pilot, text)
+
+
+async def type_answer(pilot, text: str) -> None:
+    """Replace the open question's answer with `text`, key by key, and Enter."""
+    await pilot.press("backspace")  # the default answer is selected: it goes
     for ch in text:
         await pilot.press(ch if ch != " " else "space")
     await pilot.press("enter")
@@ -572,7 +577,8 @@ def test_help_lists_every_key_the_app_binds():
 
     from bptui.screens.help_screen import KEYS
 
-    named = {"space": "space", "backspace": "backspace", "plus": "+", "minus": "-"}
+    named = {"space": "space", "backspace": "backspace", "plus": "+", "minus": "-", "ctrl+c": "Ctrl-C",
+             "ctrl+q": "Ctrl-Q", "enter": "Enter", "escape": "Escape"}  # fmt: skip
     listed = {token for keys, _ in KEYS for token in re.split(r",\s+|\s+", keys)}
     for binding in BptuiApp.BINDINGS:
         key = named.get(binding.key) or key_to_character(binding.key)
@@ -663,9 +669,7 @@ async def test_jump_and_undo_back_through_it():
         await pilot.press("j")
         await pilot.pause()
         bar = app.query_one(MessageBar)
-        bar.prompt.value = "10000"
-        await pilot.press("enter")
-        await pilot.pause()
+        await type_answer(pilot, "10000")
         e = app.engine
         assert e.step_count == 10_000 and "Jumped 10,000 steps" in message(app)
         at = e.params_at(9_999)
@@ -673,12 +677,10 @@ async def test_jump_and_undo_back_through_it():
         await pilot.pause()
         assert e.step_count == 9_999 and e.params == at
         assert pane_values(app.query_one(ForwardPane))["J"] == pytest.approx(e.loss, rel=6e-7)
-        for bad, reason in (("ten", "not a whole number"), ("٣", "not a whole number"), ("0", "between 1 and"),
+        for bad, reason in (("ten", "must be a whole number"), ("٣", "written with 0-9"), ("0", "between 1 and"),
                             ("99999999", "between 1 and")):  # fmt: skip
             await pilot.press("j")
-            bar.prompt.value = bad
-            await pilot.press("enter")
-            await pilot.pause()
+            await type_answer(pilot, bad)
             assert reason in bar.reason
             await pilot.press("escape")
             await pilot.pause()
@@ -691,9 +693,7 @@ async def test_a_full_history_is_explained_and_undo_makes_room():
     app.engine.max_steps = 40
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("j")
-        app.query_one(MessageBar).prompt.value = "100"
-        await pilot.press("enter")
-        await pilot.pause()
+        await type_answer(pilot, "100")
         assert app.engine.step_count == 40
         assert "Jumped 40 of 100 steps: 0 → 40, the most history kept here (--max-history)" in message(app)
         for key in ("space", "full_stop", "j", "p"):
@@ -934,7 +934,7 @@ async def test_a_long_refusal_leaves_the_input_its_width():
     async with app.run_test(size=(80, 24)) as pilot:
         await type_rate(pilot, "-1")
         bar = app.query_one(MessageBar)
-        assert bar.prompt.size.width > 40
+        assert bar.line.size.width > 40
         assert "a negative rate climbs the cost" in message(app)
         assert "of descending it." in screen_text(app)  # the reason is whole on screen
     app = app_for()
@@ -1101,3 +1101,122 @@ async def test_a_walk_follows_the_current_factor_then_gives_back_the_chosen_chai
         await pilot.press("full_stop")
         await pilot.pause()
         assert not app.walking and pane.param == "w2"
+
+
+# --- typed-ahead keys: a whole burst written at once -------------------------------------
+
+
+async def burst(pilot, text: str) -> None:
+    """Every key of `text` into the app's queue at once, as a fast typist or a
+    laggy SSH link delivers them (Pilot's press waits between keys)."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    app = pilot.app
+    for ch in text:
+        if ch == "\r":
+            key, char = "enter", "\r"
+        elif ch == "\x1b":
+            key, char = "escape", "\x1b"
+        elif ch == " ":
+            key, char = "space", " "
+        else:
+            key, char = (ch if ch.isalnum() else _character_to_key(ch)), ch
+        app._driver.send_message(events.Key(key, char))
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_a_rate_typed_ahead_of_the_prompt_goes_into_it():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await burst(pilot, "l0.125\r")
+        assert app.engine.lr == 0.125 and not app.walking and app.asking is None
+        assert "Learning rate 0.125" in message(app)
+
+
+async def test_a_jump_typed_ahead_jumps_that_many_and_later_keys_step_after_it():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await burst(pilot, "j25\r  u")
+        assert app.engine.step_count == 26  # 25, then two steps, then one undone
+        await burst(pilot, "l2\rj5\r")
+        assert app.engine.lr == 2.0 and app.engine.step_count == 31
+        assert [app.engine.lr_at(k) for k in (26, 27, 31)] == [0.5, 2.0, 2.0]
+
+
+async def test_a_refused_answer_typed_ahead_keeps_the_prompt_and_the_keys_after_it():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await burst(pilot, "l-1\r")
+        assert app.asking is not None and "must be positive" in app.asking.reason
+        await pilot.press("ctrl+u")
+        await burst(pilot, "0.25\r ")
+        assert app.engine.lr == 0.25 and app.engine.step_count == 1
+
+
+async def test_file_prompts_and_their_overwrite_question_take_typed_ahead_keys(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await burst(pilot, "  e\r")  # two steps, export under the default name
+        assert (tmp_path / "bptui-session-step2.json").exists()
+        await burst(pilot, "s\rs\ry\r")  # save, save again, yes overwrite
+        assert (tmp_path / "scenario.toml").exists() and app.asking is None
+        assert "Saved the scenario" in message(app)
+        await burst(pilot, "s\rn\r ")  # save again, no, then a step
+        assert app.asking is None and app.engine.step_count == 3
+
+
+async def test_a_paste_goes_into_the_prompt_cut_at_its_length():
+    from textual import events
+
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("l", "backspace")
+        app.post_message(events.Paste("1" * 100_000))
+        await pilot.pause()
+        assert len(app.asking.text) == 256 and "at most 256 characters" in message(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.engine.lr == 0.5 and app.asking is None
+        app.post_message(events.Paste("0.1"))
+        await pilot.pause()
+        assert "here it does nothing" in message(app) and app.engine.lr == 0.5
+
+
+async def test_an_unbound_key_says_so():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("z")
+        await pilot.pause()
+        assert "z does nothing here: ? lists every key." in message(app)
+
+
+async def test_q_with_steps_asks_once():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await burst(pilot, " q")
+        assert app.is_running and "q again quits" in message(app)
+        await burst(pilot, " ")  # any other key stays, and does what it does
+        assert app.is_running and app.engine.step_count == 2
+        await burst(pilot, "qq")
+        assert not app.is_running
+
+
+async def test_u_right_after_r_brings_back_every_step_and_the_rate():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await burst(pilot, "   l0.25\r  ")
+        e = app.engine
+        before = e.history_array()
+        await burst(pilot, "r")
+        assert e.step_count == 0 and "u brings back all 5 steps" in message(app)
+        await burst(pilot, "u")
+        assert e.step_count == 5 and e.lr == 0.25
+        assert (e.history_array().view("u8") == before.view("u8")).all()
+        assert pane_values(app.query_one(ForwardPane))["J"] == pytest.approx(e.loss, rel=6e-7)
+        await burst(pilot, "u")  # a plain undo again
+        assert e.step_count == 4
+        await burst(pilot, "rgu")  # a key between r and u: the reset stays
+        assert e.step_count == 0 and "Nothing to undo" in message(app)

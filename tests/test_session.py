@@ -118,8 +118,9 @@ def test_replay_flag_errors_exit_2(tmp_path):
 
 async def answer(pilot, text: str) -> None:
     bar = pilot.app.query_one(MessageBar)
-    assert bar.prompt.has_focus
-    bar.prompt.value = text
+    assert pilot.app.asking is bar.prompt
+    await pilot.press("backspace")  # the default answer is selected: it goes
+    await pilot.press(*(ch if ch != " " else "space" for ch in text))
     await pilot.press("enter")
     await pilot.pause()
 
@@ -132,13 +133,13 @@ async def test_e_exports_and_asks_before_overwriting(tmp_path):
         await pilot.press("space", "space", "e")
         await pilot.pause()
         bar = app.query_one(MessageBar)
-        assert bar.prompt.value == "bptui-session-step2.json"
+        assert bar.prompt.text == "bptui-session-step2.json"
         await answer(pilot, str(path))
         assert "Exported 2 steps" in " ".join(bar.message.plain_lines)
         assert load_session(path)[1].step_count == 2
         await pilot.press("space", "e")
         await answer(pilot, str(path))
-        assert "exists. Overwrite it?" in str(bar.label.render())
+        assert "exists. Overwrite it?" in bar.line.plain
         await answer(pilot, "n")
         assert "unchanged" in " ".join(bar.message.plain_lines)
         assert load_session(path)[1].step_count == 2

@@ -10,28 +10,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from bptui.graph import Network
+from bptui.keys import HELP_ROWS
 
-KEYS = [
-    ("space, n", "one step: forward, backward, then every weight updated from the same gradients"),
-    (".  ,", "walk: one operation of the step forward / back (forward nodes, each chain-rule factor, each update); , right after a walk completes its step goes back into it"),
-    ("l", "type a new learning rate (Enter sets it, Escape cancels)"),
-    ("+  -", "double or halve the learning rate"),
-    ("u, backspace", "undo one step (bit for bit)"),
-    ("r", "reset the weights to step 0 (the learning rate stays)"),
-    ("p", "play and pause continuous steps"),
-    ("<  >", "slower / faster play"),
-    ("j", "jump a number of steps at once (u still steps back one at a time)"),
-    ("g", "show or hide the finite-difference check beside each gradient"),
-    ("m", "the question's mistakes: its own update rule, then the answer's slip, then correct again"),
-    ("[  ]", "the previous / next parameter's chain (networks with more than two)"),
-    ("v", "the loss landscape: J over a grid of two weights, the path so far and where you are; v again: the chart"),
-    ("{  }", "in the landscape, the weight on the vertical axis ([ ] chooses the horizontal one)"),
-    ("Tab", "move between panes; arrows and page keys scroll a long one"),
-    ("e", "export the session (scenario and every step) to a JSON file; bptui --replay reopens it"),
-    ("s", "save the scenario (its starting point and the current rate) to a TOML file"),
-    ("?", "this help"),
-    ("q", "quit"),
-]
+KEYS = list(HELP_ROWS)  # from the one table of keys, as the Footer's are
 
 NOTES = (
     "Factors marked [b]◆[/b] on screen are shared: several gradients contain them, and "

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Label
+from textual.containers import Vertical
 
 from bptui.widgets.line_pane import LinePane
-from bptui.widgets.prompt_input import PromptInput
+from bptui.prompt import Prompt
+from bptui.widgets.prompt_line import PromptLine
 
 
 MAX_LINES = 3  # the bar's height at most (see app.tcss)
@@ -66,48 +66,48 @@ class MessageLine(LinePane):
 
 
 class MessageBar(Vertical):
-    """Shows a message, or asks a question; `purpose` says which question.
-    A refused answer's reason shows on the line above the question, so the
-    input keeps its width."""
+    """Shows a message, or asks a question (a Prompt, which says what its
+    answer is for through its callbacks). A refused answer's reason shows on
+    the line above the question, so the answer keeps its width."""
 
-    purpose: str | None = None
+    prompt: Prompt | None = None
 
     def compose(self) -> ComposeResult:
         yield MessageLine(id="message")
-        with Horizontal(id="prompt-row"):
-            yield Label("", id="prompt-label")
-            yield PromptInput(id="prompt")
+        yield PromptLine(id="prompt")
 
     @property
     def message(self) -> MessageLine:
         return self.query_one(MessageLine)
 
     @property
-    def prompt(self) -> PromptInput:
-        return self.query_one(PromptInput)
+    def line(self) -> PromptLine:
+        return self.query_one(PromptLine)
 
     @property
-    def label(self) -> Label:
-        return self.query_one("#prompt-label", Label)
+    def reason(self) -> str:
+        return self.prompt.reason if self.prompt is not None else ""
 
-    def ask(self, label: str, value: str, purpose: str) -> None:
-        self.purpose = purpose
-        self.remove_class("-error")
+    def ask(self, prompt: Prompt) -> None:
+        self.prompt = prompt
         self.add_class("-editing")
-        self.reason = ""
-        self.label.update(label)
-        box = self.prompt
-        box.value = value
-        box.select_all()
-        box.focus()
+        self.show_prompt()
 
-    def refuse(self, reason: str, label: str) -> None:
-        """Keep the question open, saying why the answer was not taken."""
-        self.add_class("-error")
-        self.reason = reason
-        self.message.say(f"{reason}.", warning=True, most=2)  # the input keeps the bar's last line
-        self.label.update(label)
+    def show_prompt(self) -> None:
+        """Draw the prompt as it is now (after a key), with the reason its
+        last answer was refused, if it was."""
+        p = self.prompt
+        if p is None:
+            return
+        if p.reason:
+            self.add_class("-error")
+            # the answer keeps the bar's last line
+            self.message.say(p.reason if p.reason.endswith(".") else f"{p.reason}.", warning=True, most=2)
+        else:
+            self.remove_class("-error")
+        self.line.show(p)
 
     def close(self) -> None:
-        self.purpose = None
+        self.prompt = None
+        self.line.show(None)
         self.remove_class("-editing", "-error")

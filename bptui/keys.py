@@ -1,0 +1,87 @@
+"""Every key of the stepper, once: what it does (the app's action), how the
+Footer labels it and how the help explains it. The app's bindings, its key
+router, the Footer and the help screen are all made from this table, so they
+cannot disagree. UI-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+
+
+@dataclass(frozen=True)
+class Key:
+    keys: tuple[str, ...]  # Textual's key names; any of them does it
+    action: str  # the app's action, with its arguments: "scale_rate(2)"
+    display: str  # how the help writes the key(s)
+    help: str
+    label: str = ""  # the Footer's word for it ("" keeps it out of the Footer)
+    # the Footer shows the keys of the lowest ranks that fit its width; help
+    # and quit come first, so that no width hides them
+    rank: int = 99
+    footer_key: str = ""  # how the Footer writes the key, if not as the help does
+
+
+KEYS: tuple[Key, ...] = (
+    Key(("space", "n"), "step", "space, n", "one step: forward, backward, then every weight updated from the same gradients", "Step", 2, "space"),
+    Key(("full_stop",), "walk(1)", ".  ,", "walk: one operation of the step forward / back (forward nodes, each chain-rule factor, each update); , right after a walk completes its step goes back into it", "Walk", 3, ". ,"),
+    Key(("comma",), "walk(-1)", ",", "(with .) one operation back"),
+    Key(("l",), "edit_rate", "l", "type a new learning rate (Enter sets it, Escape cancels)", "Rate", 4),
+    Key(("plus",), "scale_rate(2)", "+  -", "double or halve the learning rate", "×2", 8, "+"),
+    Key(("minus",), "scale_rate(0.5)", "-", "(with +) halve the learning rate", "÷2", 9, "-"),
+    Key(("u", "backspace"), "undo", "u, backspace", "undo one step (bit for bit); right after r, undo the reset", "Undo", 5, "u"),
+    Key(("r",), "reset", "r", "reset the weights to step 0 (the learning rate stays; u brings the steps back)", "Reset", 6),
+    Key(("p",), "play", "p", "play and pause continuous steps"),
+    Key(("greater_than_sign",), "speed(1)", "<  >", "slower / faster play"),
+    Key(("less_than_sign",), "speed(-1)", "<", "(with >) slower play"),
+    Key(("j",), "jump", "j", "jump a number of steps at once (u still steps back one at a time)"),
+    Key(("t",), "toggle_log_steps", "t", "the chart's step axis: linear or log-scaled (a long run's start and end both in view)"),
+    Key(("g",), "toggle_check", "g", "show or hide the finite-difference check beside each gradient"),
+    Key(("m",), "next_rule", "m", "the question's mistakes: its own update rule, then the answer's slip, then correct again"),
+    Key(("right_square_bracket",), "choose(1)", "[  ]", "the previous / next parameter's chain (networks with more than two)", "Weight", 7, "[ ]"),
+    Key(("left_square_bracket",), "choose(-1)", "[", "(with ]) the previous parameter's chain"),
+    Key(("v",), "toggle_landscape", "v", "the loss landscape: J over a grid of two weights, the path so far and where you are; v again: the chart"),
+    Key(("right_curly_bracket",), "landscape_y(1)", "{  }", "in the landscape, the weight on the vertical axis ([ ] chooses the horizontal one)"),
+    Key(("left_curly_bracket",), "landscape_y(-1)", "{", "(with }) the previous vertical weight"),
+    Key(("e",), "export", "e", "export the session (scenario and every step) to a JSON file; bptui --replay reopens it"),
+    Key(("s",), "save_scenario", "s", "save the scenario (its starting point and the current rate) to a TOML file"),
+    Key(("question_mark",), "help", "?", "this help", "Help", 0),
+    Key(("q",), "quit", "q", "quit (with steps taken, q asks once: q again quits, any other key stays)", "Quit", 1),
+    Key(("ctrl+c", "ctrl+q"), "quit_now", "Ctrl-C, Ctrl-Q", "quit at once"),
+)
+
+# keys that only move around the screen: Textual's own handling (focus,
+# scrolling) takes them
+NAVIGATION = ("tab", "shift+tab", "up", "down", "left", "right", "pageup", "pagedown", "home", "end")
+
+BY_KEY: dict[str, Key] = {name: k for k in KEYS for name in k.keys}
+
+# what the help lists: one row a row of keys (the partners of a pair, such as
+# - beside +, are written in their partner's row)
+HELP_ROWS: tuple[tuple[str, str], ...] = tuple(
+    (k.display, k.help) for k in KEYS if not k.help.startswith("(with ")
+) + (
+    ("Enter, Escape", "answer / cancel the question the bottom line asks (a rate, a jump, a file name)"),
+    ("Tab", "move between panes (the focused one has a heavy border); arrows and page keys scroll a long one"),
+)
+
+
+def footer_width(k: Key) -> int:
+    """Cells a key takes in Textual's Footer: ' key ' then 'label '."""
+    return cell_len(k.footer_key or k.display) + 2 + cell_len(k.label) + 1
+
+
+def footer_keys(width: int, available: set[str] | None = None) -> set[str]:
+    """The actions the Footer shows at this width: the lowest ranks that fit,
+    among those available (None: all)."""
+    shown: set[str] = set()
+    used = 0
+    for k in sorted((k for k in KEYS if k.label), key=lambda k: k.rank):
+        if available is not None and k.action not in available:
+            continue
+        if used + footer_width(k) <= width:
+            shown.add(k.action)
+            used += footer_width(k)
+    return shown
