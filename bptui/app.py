@@ -25,7 +25,7 @@ from bptui.series import CorrectRun
 from bptui.session import export_session
 from bptui.walk import Operation, follow, operations, view
 from bptui.widgets.cost_chart import CostChart
-from bptui.widgets.forward_pane import ForwardPane
+from bptui.widgets.forward_pane import CHART_ROWS, LANDSCAPE_ROWS, ForwardPane
 from bptui.widgets.gradient_pane import GradientPane
 from bptui.widgets.landscape_view import LandscapeView
 from bptui.widgets.message_bar import MessageBar
@@ -121,6 +121,9 @@ class BptuiApp(App[None]):
         self.query_one("#columns").focus()
         self.sync()
         self.show_note()
+        # once laid out, again: the forward pane chooses its layout by the
+        # rows it has
+        self.call_after_refresh(self.sync)
 
     def on_resize(self, event) -> None:
         self._apply_width(event.size.width)
@@ -393,6 +396,7 @@ class BptuiApp(App[None]):
         self.show_landscape = not self.show_landscape
         self.query_one(CostChart).display = not self.show_landscape
         self.query_one(LandscapeView).display = self.show_landscape
+        self.query_one(ForwardPane).keep_below = LANDSCAPE_ROWS if self.show_landscape else CHART_ROWS
         if self.show_landscape:
             more = "" if self.one_pane_per_param else " [ ] and { } choose the two weights."
             self.say(f"Loss landscape: {TRAIL} the path so far, {HERE} now; v: back to the chart.{more}")

@@ -43,6 +43,13 @@ class Check:
         so a wrong gradient is never hidden behind the noise."""
         return max(abs(self.backprop), abs(self.estimate)) <= 2 * self.noise
 
+    @property
+    def within_noise(self) -> bool:
+        """Backprop and the estimate differ by no more than the estimate's own
+        error: whatever the relative error reads (deep chains, a tiny gradient
+        beside a large J), they agree as far as the estimate can tell."""
+        return abs(self.backprop - self.estimate) <= self.noise
+
 
 def check(trace: Trace, param: str) -> Check:
     net = trace.network

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from bptui.graph import OPS, GraphBuilder, Network, Trace
-from bptui.numfmt import fmt
+from bptui.numfmt import fmt, times
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 LOSSES = {"se": "se", "half-se": "half_se", "bce": "bce"}  # CLI name -> op
@@ -94,14 +94,16 @@ def chain_floor(activation: str, loss: str, y: float) -> float | None:
     return d * d * (0.5 if loss == "half-se" else 1.0)
 
 
-def vanishing_note(trace: Trace) -> str | None:
+def vanishing_note(trace: Trace, known: bool = True) -> str | None:
     """For a chain of 3 or more layers: how many times smaller the first
     weight's gradient is than the last's (the vanishing gradient), in two
-    short lines."""
+    short lines; · for the ratio while a walk has not computed both."""
     net = trace.network
     weights = net.layer_weights
     if len(weights) < 3:
         return None
+    if not known:
+        return f"d{net.loss}/d{weights[0]} against d{net.loss}/d{weights[-1]}:\n· until the walk has both"
     first, last = trace.grad(weights[0]), trace.grad(weights[-1])
     if first == 0.0 or not (math.isfinite(first) and math.isfinite(last)):
         return None
@@ -110,8 +112,8 @@ def vanishing_note(trace: Trace) -> str | None:
     if fmt(ratio, keep_zeros=False) == "1":  # equal to the digits shown
         return f"d{loss}/d{weights[0]} is about as large\nas d{loss}/d{weights[-1]}"
     if ratio >= 1:
-        return f"d{loss}/d{weights[0]} is {fmt(ratio, keep_zeros=False)}×\nsmaller than d{loss}/d{weights[-1]}"
-    return f"d{loss}/d{weights[0]} is {fmt(1 / ratio, keep_zeros=False)}×\nlarger than d{loss}/d{weights[-1]}"
+        return f"d{loss}/d{weights[0]} is {times(ratio)}\nsmaller than d{loss}/d{weights[-1]}"
+    return f"d{loss}/d{weights[0]} is {times(1 / ratio)}\nlarger than d{loss}/d{weights[-1]}"
 
 
 # --- Mazur's step-by-step example ---------------------------------------------

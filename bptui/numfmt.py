@@ -44,3 +44,11 @@ def aligned(v: float) -> str:
 def count(n: int) -> str:
     """A count of things, grouped in threes: 11,509 steps, 505,446×."""
     return f"{n:,}"
+
+
+def times(ratio: float) -> str:
+    """How many times larger: 148.7986×, and from 1,000 on grouped like a
+    count (505,446×), its fraction no longer telling."""
+    if 1000 <= ratio < 1e15:
+        return f"{count(round(ratio))}×"
+    return f"{fmt(ratio, keep_zeros=False)}×"

@@ -73,6 +73,8 @@ def operations(engine: Engine) -> list[Operation]:
         formula = node.formula()
         line = f"{node.name} = {formula} = {substitute(formula, v)} = {fmt(v[node.name], keep_zeros=False)}"
         rule = OPS[node.op].rule
+        if node.op == "lin" and len(node.args) % 2 == 0:
+            rule = rule.replace(" (plus a bias)", "")  # this sum has no bias
         if node.op == "bce":
             rule = OPS["bce"].explain(0, node.name, node.args).split(";")[0]
         ops.append(Operation("forward", node.name, (line, f"forward {i} of {len(forward)}: {rule}")))
@@ -80,6 +82,10 @@ def operations(engine: Engine) -> list[Operation]:
     incoming: dict[str, list[Edge]] = {}
     for e in net.edges:
         incoming.setdefault(e.inp, []).append(e)
+    # the paths into a node are numbered by their consumers' forward order,
+    # as the gradient panes number a parameter's paths
+    order = {n.name: i for i, n in enumerate(net.nodes)}
+    branch = {e.key: 1 + sorted(order[x.out] for x in incoming[e.inp]).index(order[e.out]) for e in net.edges}
     loss = net.loss
     done: dict[str, list[tuple[str, float]]] = {}  # node -> (via, term) so far
     for e in net.edges:
@@ -101,7 +107,7 @@ def operations(engine: Engine) -> list[Operation]:
         if len(parts) == 1:
             chain = f"d{loss}/d{e.inp} = {product} = {fmt(term, keep_zeros=False)}"
             if not complete:
-                chain += f"  (path 1 of {len(incoming[e.inp])} into {e.inp})"
+                chain += f"  (path {branch[e.key]} of {len(incoming[e.inp])} into {e.inp}, via {e.out})"
         else:
             # paths meet here: show the sum being formed
             earlier = " + ".join(f"{_n(p)} (via {via})" for via, p in parts[:-1])

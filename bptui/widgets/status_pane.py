@@ -13,26 +13,17 @@ from bptui.widgets.line_pane import PENDING, LabelledPane, mark_current
 
 
 class StatusPane(LabelledPane):
-    """Rows too long for the pane wrap (a number is never cut)."""
+    """Rows too long for the pane wrap (a number is never cut). No border
+    of its own: at 80×24 every row counts, and the step row heads it."""
 
     def __init__(self, loss: str = "J", *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.loss = loss
-        self.border_title = self.title_for(None)
-
-    def title_for(self, rule) -> str:
-        """The rule in force, named whatever message the bar shows since."""
-        if rule is None or rule.correct:
-            return f"Status · last update w ← w − lr·d{self.loss}/dw"
-        return f"Status · ! {rule.title} (m: next)"
 
     def show(self, engine: Engine, params: list[str], walk: WalkView | None = None) -> None:
         """Step, rate, J, and the last update of `params` (those on screen);
         in a walk, the update being built, · for weights not updated yet."""
         net = engine.network
-        title = self.title_for(engine.rule)
-        if self.border_title != title:
-            self.border_title = title
         name_w = max(len(p) for p in net.params)
         label_w = max(name_w + 2, len("step "))
         pad = Text(" " * label_w)
@@ -47,7 +38,8 @@ class StatusPane(LabelledPane):
             head.append(fmt(engine.loss), "bold")
         rows = [(Text("step".ljust(label_w), "italic"), head)]
         if len(params) < len(net.params):
-            note = vanishing_note(engine.trace) or f"all {len(net.params)} parameters\nupdate together"
+            known = walk is None or {net.layer_weights[0], net.layer_weights[-1]} <= walk.adjoints if net.layer_weights else True
+            note = vanishing_note(engine.trace, known) or f"all {len(net.params)} parameters\nupdate together"
             rows += [(pad, Text(line, "italic")) for line in note.split("\n")]
         if walk is not None:
             rows[0][1].append("  (walking)", "italic")
