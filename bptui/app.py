@@ -16,6 +16,7 @@ from textual.widgets import Footer
 from bptui.engine import Engine
 from bptui.keys import BY_KEY, KEYS, NAVIGATION, footer_keys
 from bptui.landscape import HERE, TRAIL
+from bptui.networks import stuck_note
 from bptui.numfmt import count, fmt
 from bptui.prompt import Outcome, Prompt
 from bptui.scenario import Scenario, parse_learning_rate, parse_whole, standing_note
@@ -172,6 +173,10 @@ class BptuiApp(App[None]):
     def show_note(self) -> None:
         """The standing note: what this scenario can and cannot reach."""
         rule = self.engine.rule
+        stuck = stuck_note(self.engine.trace, self.engine.lr)
+        if stuck:
+            self.say(stuck, warning=True)
+            return
         note = standing_note(self.engine.network)
         if not rule.correct:
             # the floor holds whatever the rule: it stays in view

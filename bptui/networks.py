@@ -151,3 +151,39 @@ def mazur_network() -> Network:
     net = g.compile(loss="E")
     net.floor = None
     return net
+
+
+def stuck_note(trace: Trace, lr: float) -> str | None:
+    """Why no weight can move any more, when none can: every gradient is 0
+    (or too small for lr × gradient to change a weight), because relu units
+    are dead or σ / tanh units are saturated. In words, with what would help."""
+    net = trace.network
+    values = trace.values
+    for p in net.params:
+        g = trace.grad(p)
+        if not math.isfinite(g):
+            return None  # a refused step says why
+        w = values[p]
+        if w - lr * g != w:
+            return None  # this weight still moves
+    dead = [n.name for n in net.nodes if n.kind == "op" and n.op == "relu" and not values[n.args[0]] > 0]
+    flat = [
+        (n.name, trace.factors[(n.name, n.args[0])])
+        for n in net.nodes
+        if n.kind == "op" and n.op in ("sigmoid", "tanh") and (n.name, n.args[0]) in trace.factors
+        and abs(trace.factors[(n.name, n.args[0])]) < 1e-12
+    ]
+    zero = all(trace.grad(p) == 0.0 for p in net.params)
+    causes = []
+    if dead:
+        names = ", ".join(dead)
+        causes.append(f"relu {'unit' if len(dead) == 1 else 'units'} {names} "
+                      f"{'is' if len(dead) == 1 else 'are'} dead (z ≤ 0, so relu′ is 0 and no gradient passes back)")
+    if flat:
+        names = ", ".join(f"{name} (slope {fmt(v, keep_zeros=False, digits=2)})" for name, v in flat)
+        causes.append(f"{'unit' if len(flat) == 1 else 'units'} {names} saturated: "
+                      "their slope is about 0, so no gradient passes back")
+    what = "every gradient is 0" if zero else "every update lr × gradient is below a weight's last digit"
+    why = f": {'; '.join(causes)}" if causes else ""
+    return (f"Stuck: {what}{why}. Steps change nothing; undo (u), another rate (l) or other starting "
+            "weights (--weights) would help.")

@@ -295,3 +295,23 @@ def test_floor_note_says_what_j_can_reach(activation, y, note):
     from bptui.scenario import Scenario, floor_note
 
     assert floor_note(Scenario(activation=activation, y=y).network()) == note
+
+
+def test_stuck_says_why_when_no_weight_can_move():
+    from bptui.cli import make_engine
+    from bptui.networks import stuck_note
+    from bptui.scenario import Scenario
+
+    e = make_engine(Scenario(activation="relu"))
+    assert stuck_note(e.trace, e.lr) is None
+    e.step(5)
+    t = e.trace
+    assert all(t.grad(p) == 0.0 for p in e.network.params) and t.values["z1"] < 0  # independently: dead
+    note = stuck_note(t, e.lr)
+    assert "every gradient is 0" in note and "relu units h, o are dead" in note and "undo (u)" in note
+    e = make_engine(Scenario())
+    e.set_lr(1e300)
+    e.step(2)
+    note = stuck_note(e.trace, e.lr)
+    assert note is not None and "saturated" in note and "another rate (l)" in note
+    assert abs(e.trace.factors[("o", "z2")]) < 1e-12
