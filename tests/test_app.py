@@ -1233,3 +1233,73 @@ async def test_u_right_after_r_brings_back_every_step_and_the_rate():
         assert e.step_count == 4
         await burst(pilot, "rgu")  # a key between r and u: the reset stays
         assert e.step_count == 0 and "Nothing to undo" in message(app)
+
+
+# --- what 80×24 must show ------------------------------------------------------------------
+
+
+def sig(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+async def test_mazur_at_80x24_shows_every_unit_e_and_the_gradients_products_without_scrolling():
+    app = app_for(preset="mazur")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_text(app)
+        # Mazur's network by hand (inputs, targets and biases are his)
+        w = [0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55]
+        i1, i2, b1, b2, t1, t2 = 0.05, 0.10, 0.35, 0.60, 0.01, 0.99
+        h1, h2 = sig(w[0] * i1 + w[1] * i2 + b1), sig(w[2] * i1 + w[3] * i2 + b1)
+        o1, o2 = sig(w[4] * h1 + w[5] * h2 + b2), sig(w[6] * h1 + w[7] * h2 + b2)
+        E1, E2 = 0.5 * (o1 - t1) ** 2, 0.5 * (o2 - t2) ** 2
+        for v in (h1, h2, o1, o2, E1, E2, E1 + E2):
+            assert fmt(v) in text, (fmt(v), text)
+        # dE/dw1 = Σ over the two paths through o1 and o2
+        p1 = (o1 - t1) * o1 * (1 - o1) * w[4] * h1 * (1 - h1) * i1
+        p2 = (o2 - t2) * o2 * (1 - o2) * w[6] * h1 * (1 - h1) * i1
+        for label, v in (("path 1 product", p1), ("path 2 product", p2), ("sum", p1 + p2)):
+            line = next(line for line in text.splitlines() if label in line)
+            assert number(NUMBER.findall(line.split(label)[1])[0]) == pytest.approx(v, rel=6e-7)
+
+
+async def test_six_layers_at_80x24_show_o_j_and_the_first_gradient():
+    app = app_for(layers=6)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_text(app)
+        ws = app.scenario.initial_weights()
+        a, slopes = 2.0, []
+        for wk in ws:
+            a = sig(wk * a)
+            slopes.append(a * (1 - a))
+        J = (a - 4.0) ** 2
+        g = 2 * (a - 4.0) * 2.0  # dJ/do · dz1/dw1 = x, then each layer's slope and weight
+        for k in range(6):
+            g *= slopes[k] * (ws[k] if k else 1.0)
+        assert f"o {fmt(a)}" in text and f"J {fmt(J)}" in text
+        line = next(line for line in text.splitlines() if "= product" in line)
+        assert number(NUMBER.findall(line)[-1]) == pytest.approx(g, rel=6e-7)
+
+
+async def test_a_two_line_message_never_hides_the_status_last_line():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "space")
+        await pilot.pause()
+        assert len(app.query_one(MessageBar).message.plain_lines) >= 2
+        text = screen_text(app)
+        assert "(− 0.5 × 2·J·h·o(1−o)=" in text
+        assert text.splitlines()[-3].strip(), "the message's lines are on screen"
+
+
+async def test_focus_shows_without_colour():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "┏" not in screen_text(app)
+        await pilot.press("tab")
+        await pilot.pause()
+        assert "┏" in screen_text(app)  # the focused pane's border turns heavy

@@ -14,6 +14,7 @@ from bptui.widgets.prompt_line import PromptLine
 
 
 MAX_LINES = 3  # the bar's height at most (see app.tcss)
+NARROW_BAR = 78  # the app's NARROW: below it the panes stack and scroll
 
 
 class MessageLine(LinePane):
@@ -30,7 +31,10 @@ class MessageLine(LinePane):
         every line, other messages two)."""
         self.set_class(warning, "-warning")
         self._text = Text(("! " if warning else "") + text, "bold" if warning else "")
-        self._most = most or (MAX_LINES if warning else 2)
+        # a narrow screen scrolls its panes anyway: there every message may
+        # take the bar's every line rather than be cut
+        narrow = 0 < self.app.size.width < NARROW_BAR
+        self._most = most or (MAX_LINES if warning or narrow else 2)
         self._wrap()
 
     def on_resize(self) -> None:
