@@ -307,7 +307,7 @@ class BptuiApp(App[None]):
             else:
                 self._walked_step = e.step_count
                 self.query_one(MessageBar).message.explain(
-                    (last.lines[0], f"step {e.step_count} complete: the same numbers space gives. . walks on, , back")
+                    (last.lines[0], f"step {count(e.step_count)} complete: the same numbers space gives. . walks on, , back")
                 )
         else:
             self.query_one(MessageBar).message.explain(self._walk[self._walk_pos - 1].lines)
@@ -443,7 +443,7 @@ class BptuiApp(App[None]):
         self._leave_walk()
         if self.playing:
             self._stop_play()
-            self.say(f"Paused at step {self.engine.step_count}.")
+            self.say(f"Paused at step {count(self.engine.step_count)}.")
             return
         if self._cannot_step():
             return

@@ -7,7 +7,7 @@ from rich.text import Text
 
 from bptui.engine import Engine
 from bptui.networks import vanishing_note
-from bptui.numfmt import MINUS, fmt
+from bptui.numfmt import MINUS, count, fmt
 from bptui.walk import WalkView
 from bptui.widgets.line_pane import PENDING, LabelledPane, mark_current
 
@@ -28,7 +28,7 @@ class StatusPane(LabelledPane):
         label_w = max(name_w + 2, len("step "))
         pad = Text(" " * label_w)
         head = Text()
-        head.append(str(engine.step_count), "bold")
+        head.append(count(engine.step_count), "bold")
         head.append("   lr ", "italic")
         head.append(fmt(engine.lr, keep_zeros=False), "bold")
         head.append(f"   {net.loss} ", "italic")
