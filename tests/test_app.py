@@ -1303,3 +1303,30 @@ async def test_focus_shows_without_colour():
         await pilot.press("tab")
         await pilot.pause()
         assert "┏" in screen_text(app)  # the focused pane's border turns heavy
+
+
+async def test_mid_walk_the_vanishing_ratio_waits_for_both_gradients():
+    app = app_for(layers=6)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("full_stop")
+        await pilot.pause()
+        text = " ".join(status(app))
+        assert "· until the walk has both" in text and "smaller than" not in text
+        ops = operations(app.engine)
+        last_backward = max(i for i, op in enumerate(ops) if op.kind == "backward")
+        for _ in range(last_backward):
+            await pilot.press("full_stop")
+        await pilot.pause()
+        assert "smaller than dJ/dw6" in " ".join(status(app))
+
+
+async def test_u_mid_walk_says_what_it_did():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space", "full_stop", "full_stop", "u")
+        await pilot.pause()
+        assert not app.walking and app.engine.step_count == 0
+        assert "Walk closed, and step 1 undone: now at step 0." in message(app)
+        await pilot.press("full_stop", "u")
+        await pilot.pause()
+        assert "Walk closed; nothing to undo: this is step 0." in message(app)

@@ -101,8 +101,8 @@ def test_no_color_terminal_gets_no_colors_and_keeps_meaning(no_color_session):
 
 def test_keys_typed_ahead_in_one_burst_reach_their_prompts(session):
     wait_for(session, "Forward pass", "12.22010", "step 0")
-    # one send-keys: the whole burst reaches the terminal in one write
-    tmux("send-keys", "-t", session, "l0.125", "Enter", "j25", "Enter")
+    # one literal string: the whole burst reaches the terminal in one write
+    tmux("send-keys", "-t", session, "-l", "l0.125\rj25\r")
     shown = wait_for(session, "step 25", "lr 0.125", "Jumped 25 steps: 0 → 25")
     assert "walking" not in shown
     tmux("send-keys", "-t", session, "r", "u")
