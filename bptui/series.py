@@ -9,26 +9,32 @@ from bptui.engine import Engine
 
 
 class LossSeries:
-    def __init__(self, engine: Engine, max_buckets: int) -> None:
+    def __init__(self, engine: Engine, max_buckets: int, scale: str = "linear") -> None:
         self.engine = engine
         self.watcher = engine.watch()
-        self.resize(max_buckets)
+        self.rebuild(max_buckets, scale)
 
-    def resize(self, max_buckets: int) -> None:
-        self.decimator = MinMaxDecimator(max_buckets)
+    def rebuild(self, max_buckets: int, scale: str) -> None:
+        """Decimate the whole history again: for a new width, or the other
+        step axis (linear or log buckets)."""
+        self.decimator = MinMaxDecimator(max_buckets, scale)
         length = self.engine.step_count + 1
         self.watcher.take(length)
         self.decimator.extend(self.engine.loss_slice(0, length))
 
-    def sync(self) -> None:
-        """Catch up with the engine: only the steps that changed are read."""
+    def sync(self) -> bool:
+        """Catch up with the engine: only the steps that changed are read.
+        True if some of what was summarised is gone (undo, reset, or a jump
+        that replaced undone steps)."""
         e, d = self.engine, self.decimator
         length = e.step_count + 1
         low = self.watcher.take(length)
-        if low < d.n:
+        cut = low < d.n
+        if cut:
             d.truncate(low, e.loss_slice)
         if d.n < length:
             d.extend(e.loss_slice(d.n, length))
+        return cut
 
 
 class CorrectRun:
