@@ -127,7 +127,7 @@ def y_ticks(lo: float, hi: float, rows: int, floor: float | None = None) -> list
       one), each on a row of its own, with blank rows between where there is
       room (two in a tall chart, one in a short one);
     * ranked by: enough labels to read the axis by (two in a short chart,
-      three from five rows), then the fewest digits, then the plainest
+      three from six rows), then the fewest digits, then the plainest
       progression, then as many labels as fit;
     * the floor, when given and in range, labelled in place of any round
       value that would crowd it;
@@ -154,8 +154,8 @@ def _best_ticks(lo: float, hi: float, rows: int, fixed: list[float], gap: int) -
     """The best set of round values (and their step) with at least `gap` rows
     between any two labels, as y_ticks ranks them; None if none fits."""
     fixed_rows = [canvas_row(f, lo, hi, rows) for f in fixed]
-    # labels enough to read the axis by: two in a short chart, three from five rows
-    enough = min(rows, 2) if rows < 5 else 3
+    # labels enough to read the axis by: two in a short chart, three from six rows
+    enough = min(rows, 2) if rows < 6 else 3
     best, best_rank = None, None
     for step in _nice_steps(hi - lo, rows):
         multiples = _multiples(step, lo, hi)
