@@ -4,7 +4,7 @@ run beside a mistaken one. This module never imports Textual."""
 
 from __future__ import annotations
 
-from bptui.decimate import MinMaxDecimator
+from bptui.decimate import BlockExtremes, MinMaxDecimator
 from bptui.engine import Engine
 
 
@@ -12,15 +12,16 @@ class LossSeries:
     def __init__(self, engine: Engine, max_buckets: int, scale: str = "linear") -> None:
         self.engine = engine
         self.watcher = engine.watch()
-        self.rebuild(max_buckets, scale)
+        self.blocks = BlockExtremes()  # whatever the buckets: for cutting them cheaply
+        self.decimator = MinMaxDecimator(max_buckets, scale)
+        self.sync()
 
     def rebuild(self, max_buckets: int, scale: str) -> None:
-        """Decimate the whole history again: for a new width, or the other
-        step axis (linear or log buckets)."""
+        """Decimate the whole history again: for another number of buckets, or
+        the other step axis (linear or log buckets)."""
+        self.sync()
         self.decimator = MinMaxDecimator(max_buckets, scale)
-        length = self.engine.step_count + 1
-        self.watcher.take(length)
-        self.decimator.extend(self.engine.loss_slice(0, length))
+        self.decimator.extend(self.engine.loss_slice(0, self.blocks.n))
 
     def sync(self) -> bool:
         """Catch up with the engine: only the steps that changed are read.
@@ -29,11 +30,14 @@ class LossSeries:
         e, d = self.engine, self.decimator
         length = e.step_count + 1
         low = self.watcher.take(length)
-        cut = low < d.n
+        cut = low < self.blocks.n
         if cut:
-            d.truncate(low, e.loss_slice)
-        if d.n < length:
-            d.extend(e.loss_slice(d.n, length))
+            self.blocks.truncate(low, e.loss_slice)
+            d.truncate(low, e.loss_slice, lambda a, b: self.blocks.extremes(a, b, e.loss_slice))
+        if self.blocks.n < length:
+            values = e.loss_slice(self.blocks.n, length)
+            self.blocks.extend(values)
+            d.extend(values)
         return cut
 
 

@@ -361,6 +361,27 @@ async def test_a_log_step_reads_one_value_at_any_history(history):
         assert len(chart.points[0]) <= chart.size.width
 
 
+@pytest.mark.parametrize("log", [False, True])
+async def test_an_undo_reads_a_few_thousand_values_at_a_million_steps(log):
+    """The last bucket spans hundreds of thousands of steps (on the log axis,
+    the last octaves): an undo must not read it all."""
+    app = app_from("--max-history", "2000000")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.engine.step(1_000_000)
+        app.sync()
+        await pilot.pause()
+        chart = app.query_one(CostChart)
+        chart.set_log_steps(log)
+        await pilot.pause()
+        read = []
+        real = app.engine.loss_slice
+        app.engine.loss_slice = lambda a, b: (read.append(b - a), real(a, b))[1]
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.engine.step_count == 999_999 and chart.points[0][-1] == 999_999
+        assert 0 < sum(read) <= 4096
+
+
 async def test_log_steps_beside_a_mistaken_rule():
     app = app_from()
     async with app.run_test(size=(80, 24)) as pilot:

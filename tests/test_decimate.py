@@ -3,7 +3,7 @@ from decimal import ROUND_FLOOR, Decimal, getcontext
 import numpy as np
 import pytest
 
-from bptui.decimate import LogScale, MinMaxDecimator
+from bptui.decimate import BlockExtremes, LogScale, MinMaxDecimator
 
 
 def brute_force(values: np.ndarray, size: int) -> list[tuple[float, int, float, int]]:
@@ -166,3 +166,67 @@ def test_a_step_changes_only_the_last_bucket_at_any_history(scale, n):
     assert d.level == level  # no merge at these n: one bucket changed or added
     assert after[: len(before) - 1] == before[:-1] and len(after) - len(before) in (0, 1)
     assert after[-1][:2] == (0.5, n)
+
+
+# --- block extremes: cutting a long bucket without reading it all ---------------------
+
+
+def numpy_extremes(values: np.ndarray, a: int, b: int) -> tuple[float, int, float, int]:
+    chunk = values[a:b]
+    return float(chunk.min()), a + int(chunk.argmin()), float(chunk.max()), a + int(chunk.argmax())
+
+
+def test_block_extremes_match_numpy_on_any_range():
+    rng = np.random.default_rng(3)
+    values = np.round(rng.normal(size=10_000), 1)  # rounded: many ties, the earliest must win
+    blocks = BlockExtremes()
+    i = 0
+    while i < len(values):
+        k = int(rng.integers(1, 3000))
+        blocks.extend(values[i : i + k])
+        i += k
+    read = []
+
+    def source(a, b):
+        read.append(b - a)
+        return values[a:b]
+
+    for _ in range(300):
+        a = int(rng.integers(0, len(values) - 1))
+        b = int(rng.integers(a + 1, len(values) + 1))
+        read.clear()
+        assert blocks.extremes(a, b, source) == numpy_extremes(values, a, b), (a, b)
+        assert sum(read) < 2 * BlockExtremes.BLOCK
+    blocks.truncate(4321, source)
+    blocks.extend(values[4321:6000])
+    assert blocks.n == 6000
+    assert blocks.extremes(17, 5999, source) == numpy_extremes(values, 17, 5999)
+
+
+@pytest.mark.parametrize("scale", ["linear", "log"])
+@pytest.mark.parametrize("cut", [1, 5000, 40_000, 59_999, 65_000, 131_071, 199_999])
+def test_truncate_with_block_extremes_matches_a_fresh_build(scale, cut):
+    rng = np.random.default_rng(cut)
+    values = np.round(rng.normal(size=200_000), 1)
+    blocks = BlockExtremes()
+    blocks.extend(values)
+    d = MinMaxDecimator(14, scale)
+    d.extend(values)
+    level_before = d.level
+    read = []
+
+    def source(a, b):
+        read.append(b - a)
+        return values[a:b]
+
+    blocks.truncate(cut, source)
+    d.truncate(cut, source, lambda a, b: blocks.extremes(a, b, source))
+    assert d.n == cut
+    # each bucket at the level kept (LogScale.bucket is checked above against decimals)
+    groups: dict[int, list[int]] = {}
+    for k in range(cut):
+        groups.setdefault(d.scale.bucket(k, d.level), []).append(k)
+    assert buckets(d) == [numpy_extremes(values, ks[0], ks[-1] + 1) for _, ks in sorted(groups.items())]
+    if d.level == level_before:
+        # cut in place: the blocks' ragged ends and the bucket's, not the bucket
+        assert sum(read) <= 6 * BlockExtremes.BLOCK

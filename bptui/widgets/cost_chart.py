@@ -223,7 +223,10 @@ class CostChart(DiffLines, PlotextPlot):
     def on_resize(self) -> None:
         self.forget_lines()
         for series in self._all_series():
-            series.rebuild(self._buckets(), self._scale)
+            # the buckets follow the width only: a height change (the message
+            # bar growing mid-walk) keeps them
+            if series.decimator.max_buckets != self._buckets():
+                series.rebuild(self._buckets(), self._scale)
         self._refit = True
         self._rebuild()
 
