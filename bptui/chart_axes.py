@@ -205,7 +205,7 @@ def step_label(step: int, compact: bool) -> str:
     """A step count for an axis: 1k, 10k, 1M with `compact` (where it is exact),
     else the digits."""
     if compact:
-        for size, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "k")):
+        for size, suffix in ((10**6, "M"), (10**3, "k")):
             if step >= size and step % size == 0:
                 return f"{step // size}{suffix}"
     return str(step)
@@ -213,10 +213,9 @@ def step_label(step: int, compact: bool) -> str:
 
 def linear_x_ticks(xmax: int, columns: int) -> list[tuple[float, str]]:
     """Round steps from 0 to xmax, one label about every 8 columns; 10k, 1M
-    from xmax = 10,000 on, so labels stay short."""
-    span = xmax
-    step = max(1, int(nice_ceil(span / max(1, columns // 8))))
-    compact = xmax >= 10_000
+    from xmax = 10,000 on (every tick a whole thousand), so labels stay short."""
+    step = max(1, int(nice_ceil(xmax / max(1, columns // 8))))
+    compact = xmax >= 10_000 and step % 1000 == 0
     return [(float(t), step_label(t, compact)) for t in range(0, xmax + 1, step)]
 
 

@@ -12,7 +12,7 @@ import pytest
 from plotext._utility import get_matrix_data
 
 from bptui.app import BptuiApp
-from bptui.chart_axes import canvas_row, fresh_ylim, grown_ylim, log_x_ticks, step_label, y_ticks
+from bptui.chart_axes import canvas_row, fresh_ylim, grown_ylim, linear_x_ticks, log_x_ticks, step_label, y_ticks
 from bptui.cli import build_parser, join_negative_values, make_engine, scenario_from_args
 from bptui.scenario import Scenario
 from bptui.widgets.cost_chart import LOG_STEPS_NOTE, CostChart
@@ -280,6 +280,12 @@ def test_step_labels():
     assert [step_label(10**k, True) for k in range(8)] == ["1", "10", "100", "1k", "10k", "100k", "1M", "10M"]
     assert step_label(2500, True) == "2500" and step_label(50_000, True) == "50k"
     assert step_label(1000, False) == "1000"
+
+
+def test_linear_x_ticks_are_compact_only_in_whole_thousands():
+    assert [label for _, label in linear_x_ticks(100_000, 28)] == ["0", "50k", "100k"]
+    assert [label for _, label in linear_x_ticks(10_000, 200)][:3] == ["0", "500", "1000"]
+    assert [label for _, label in linear_x_ticks(1000, 28)] == ["0", "500", "1000"]
 
 
 def test_log_x_ticks_thin_out_where_labels_would_touch():

@@ -38,7 +38,7 @@ MIN_WIDTH = 16  # below this (or MIN_HEIGHT) a plot is unreadable: say so instea
 MIN_HEIGHT = 4
 Y_LABEL_WIDTH = 8  # plotext's y tick labels and axis, roughly
 FRAME_ROWS = 3  # the canvas is the height less the top and bottom axes and the x labels
-LOG_STEPS_NOTE = "log steps"  # on the bottom border while the step axis is logarithmic
+LOG_STEPS_NOTE = "log step axis"  # on the bottom border while the step axis is logarithmic
 
 
 class CostChart(DiffLines, PlotextPlot):
