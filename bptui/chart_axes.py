@@ -24,21 +24,23 @@ MAX_DIGITS = 17  # enough to tell any two doubles apart
 # -- fitting ----------------------------------------------------------------------
 
 
-def fresh_ylim(lo: float, hi: float) -> tuple[float, float]:
+def fresh_ylim(lo: float, hi: float, least: float = 0.0) -> tuple[float, float]:
     """The y range a new chart gives values in [lo, hi]: the data with a
-    margin, never below 0 for a J that is not, and never narrower than labels
-    can resolve."""
+    margin, no room below `least` (the least J can be: 0, or the floor),
+    and never narrower than labels can resolve."""
     span = hi - lo
     if not span > 0:
         span = abs(hi) * PAD or 1.0
-    least = max(abs(lo), abs(hi)) * MIN_RELATIVE_SPAN
-    if span < least:
+    narrowest = max(abs(lo), abs(hi)) * MIN_RELATIVE_SPAN
+    if span < narrowest:
         middle = lo / 2 + hi / 2
-        lo, hi, span = middle - least / 2, middle + least / 2, least
-    return _clamp(lo, hi, lo - span * PAD, hi + span * PAD)
+        lo, hi, span = middle - narrowest / 2, middle + narrowest / 2, narrowest
+    return _clamp(lo, hi, lo - span * PAD, hi + span * PAD, least)
 
 
-def grown_ylim(current: tuple[float, float], lo: float, hi: float) -> tuple[float, float] | None:
+def grown_ylim(
+    current: tuple[float, float], lo: float, hi: float, least: float = 0.0
+) -> tuple[float, float] | None:
     """Sticky growth while the run only lengthens: None if [lo, hi] is still
     inside `current`, else the axis grown by the data's whole span on the side
     that was crossed, so a steady trend rescales a logarithmic number of times,
@@ -48,17 +50,24 @@ def grown_ylim(current: tuple[float, float], lo: float, hi: float) -> tuple[floa
         return None
     span = hi - lo
     if not span > 0:
-        return fresh_ylim(lo, hi)
+        return fresh_ylim(lo, hi, least)
     new_lo = lo - (span if lo < ylo else span * PAD)
     new_hi = hi + (span if hi > yhi else span * PAD)
-    return _clamp(lo, hi, new_lo, new_hi)
+    return _clamp(lo, hi, new_lo, new_hi, least)
 
 
-def _clamp(data_lo: float, data_hi: float, lo: float, hi: float) -> tuple[float, float]:
-    """The padded range [lo, hi] made drawable: not below 0 for data that is
-    not, and the data's own limit wherever the margin passes the largest double."""
-    if data_lo >= 0.0:  # every loss here is ≥ 0: no room, and no ticks, below 0
-        lo = max(lo, 0.0)
+def _clamp(data_lo: float, data_hi: float, lo: float, hi: float, least: float) -> tuple[float, float]:
+    """The padded range [lo, hi] made drawable: not below `least` for data
+    that is not, and the data's own limit wherever the margin passes the
+    largest double.
+
+    No room below the least J: no ticks below 0, and the floor on the bottom
+    row. plotext puts braille dots on a grid four times finer than its lines
+    and labels, rounded apart, so with room below the floor a J just above
+    it can be drawn a row below the floor's line, as if it had crossed it.
+    At the bottom edge both grids start together."""
+    if data_lo >= least:
+        lo = max(lo, least)
     if not math.isfinite(lo):
         lo = data_lo
     if not math.isfinite(hi):

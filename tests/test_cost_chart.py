@@ -71,7 +71,9 @@ def check_y_labels(app: BptuiApp, *, at_least: int = 2) -> Drawn:
     values = [number(s) for s in labels]
     assert values == sorted(values, reverse=True), labels  # top to bottom, falling
     lo, hi = chart.ylim
-    assert all(lo <= v <= hi for v in values)
+    # inside the axis (the floor's label is rounded: within half a row of it)
+    half_row = (hi - lo) / max(drawn.rows - 1, 1) / 2
+    assert all(lo - half_row <= v <= hi + half_row for v in values), (labels, lo, hi)
     # J from the engine's own history, reckoned here: the start is drawn in the
     # first column, on the row the labels put it on
     e = app.engine
@@ -167,6 +169,22 @@ async def test_axes_fit_the_other_rules_run():
         chart = app.query_one(CostChart)
         both = np.concatenate([app.engine.loss_slice(0, 9), np.array(chart.compare_points[1])])
         assert fills_the_axis(chart, both) > 0.8
+
+
+@pytest.mark.parametrize("size, steps", [((40, 12), 50), ((80, 24), 30), ((120, 40), 100_000)])
+async def test_nothing_is_drawn_below_the_floor(size, steps):
+    """J never goes below the floor (9 here): no dot may sit under its line."""
+    app = app_from()
+    async with app.run_test(size=size) as pilot:
+        app.engine.step(steps)
+        app.sync()
+        await pilot.pause()
+        assert float(np.min(app.engine.loss_slice(0, steps + 1))) >= 9.0
+        drawn = Drawn(app.query_one(CostChart))
+        floor_line = next(i for i, label in drawn.y_labels if label == "9")
+        assert "─" in drawn.canvas[floor_line]
+        below = drawn.canvas[floor_line + 1 :]
+        assert not any(ord(ch) in BRAILLE for row in below for ch in row), below
 
 
 # --- tick labels --------------------------------------------------------------------

@@ -153,15 +153,17 @@ class CostChart(DiffLines, PlotextPlot):
         lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
         if self.floor is not None:
             lo, hi = min(lo, self.floor), max(hi, self.floor)
+        # the least J can be: the floor, else 0 (every loss here is ≥ 0)
+        least = 0.0 if self.floor is None else self.floor
         xmax, ylim = self.xmax, self.ylim
         if self._refit or ylim is None:
             self._refit = False
             xmax = log_xmax(last) if self._log_steps else linear_xmax(last)
-            ylim = fresh_ylim(lo, hi)
+            ylim = fresh_ylim(lo, hi, least)
         else:
             if last > xmax:
                 xmax = log_xmax(last) if self._log_steps else linear_xmax(last)
-            ylim = grown_ylim(ylim, lo, hi) or ylim
+            ylim = grown_ylim(ylim, lo, hi, least) or ylim
         if (xmax, ylim) != (self.xmax, self.ylim):
             self.xmax, self.ylim = xmax, ylim
             self.rescales += 1
