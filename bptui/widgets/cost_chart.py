@@ -36,7 +36,7 @@ from bptui.widgets.line_pane import DiffLines
 
 MIN_WIDTH = 16  # below this (or MIN_HEIGHT) a plot is unreadable: say so instead
 MIN_HEIGHT = 4
-Y_LABEL_WIDTH = 8  # plotext's y tick labels and axis, roughly
+Y_LABEL_WIDTH = 8  # y labels and axes, roughly: what the bucket count leaves out of the width
 FRAME_ROWS = 3  # the canvas is the height less the top and bottom axes and the x labels
 LOG_STEPS_NOTE = "log step axis"  # on the bottom border while the step axis is logarithmic
 
@@ -53,7 +53,7 @@ class CostChart(DiffLines, PlotextPlot):
         self.border_title = self._title
         self._series: LossSeries | None = None
         self._compare: LossSeries | None = None  # the correct run, beside a mistaken rule
-        self._labels: tuple[str, str] = ("", "")
+        self._labels: tuple[str, str] = ("", "")  # the runs named in the title: another rule, other names
         self._log_steps = False
         self._refit = True  # fit the axes afresh at the next drawing
         self.xmax: int = 10  # the last step the x axis shows
