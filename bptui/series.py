@@ -4,31 +4,41 @@ run beside a mistaken one. This module never imports Textual."""
 
 from __future__ import annotations
 
-from bptui.decimate import MinMaxDecimator
+from bptui.decimate import BlockExtremes, MinMaxDecimator
 from bptui.engine import Engine
 
 
 class LossSeries:
-    def __init__(self, engine: Engine, max_buckets: int) -> None:
+    def __init__(self, engine: Engine, max_buckets: int, scale: str = "linear") -> None:
         self.engine = engine
         self.watcher = engine.watch()
-        self.resize(max_buckets)
+        self.blocks = BlockExtremes()  # whatever the buckets: for cutting them cheaply
+        self.decimator = MinMaxDecimator(max_buckets, scale)
+        self.sync()
 
-    def resize(self, max_buckets: int) -> None:
-        self.decimator = MinMaxDecimator(max_buckets)
-        length = self.engine.step_count + 1
-        self.watcher.take(length)
-        self.decimator.extend(self.engine.loss_slice(0, length))
+    def rebuild(self, max_buckets: int, scale: str) -> None:
+        """Decimate the whole history again: for another number of buckets, or
+        the other step axis (linear or log buckets)."""
+        self.sync()
+        self.decimator = MinMaxDecimator(max_buckets, scale)
+        self.decimator.extend(self.engine.loss_slice(0, self.blocks.n))
 
-    def sync(self) -> None:
-        """Catch up with the engine: only the steps that changed are read."""
+    def sync(self) -> bool:
+        """Catch up with the engine: only the steps that changed are read.
+        True if some of what was summarised is gone (undo, reset, or a jump
+        that replaced undone steps)."""
         e, d = self.engine, self.decimator
         length = e.step_count + 1
         low = self.watcher.take(length)
-        if low < d.n:
-            d.truncate(low, e.loss_slice)
-        if d.n < length:
-            d.extend(e.loss_slice(d.n, length))
+        cut = low < self.blocks.n
+        if cut:
+            self.blocks.truncate(low, e.loss_slice)
+            d.truncate(low, e.loss_slice, lambda a, b: self.blocks.extremes(a, b, e.loss_slice))
+        if self.blocks.n < length:
+            values = e.loss_slice(self.blocks.n, length)
+            self.blocks.extend(values)
+            d.extend(values)
+        return cut
 
 
 class CorrectRun:

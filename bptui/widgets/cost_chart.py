@@ -3,52 +3,42 @@
 Three things keep a step cheap however long the history:
 * the series is min/max-decimated incrementally (bptui.decimate), at most about
   one point per column, so drawing costs the same at step 10 and step 10^6;
-* the axes are sticky: they change only when a point leaves them (x grows in
-  1-2-5 steps, y by the whole span), because a rescale moves every cell;
+* the axes are sticky while the run only lengthens: they change only when a
+  point leaves them (x grows in 1-2-5 steps, or by decades on the log axis;
+  y by the whole span), because a rescale moves every cell. Whenever what is
+  drawn changes otherwise (undo, reset, another run, another rule, the other
+  step axis, a new size) they are fitted afresh to what is drawn now;
 * only the chart lines whose text changed are repainted.
+
+The step axis is linear, or logarithmic (log_steps) so that a long run's early
+descent and its tail both show.
 """
 
 from __future__ import annotations
 
-import math
-
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
+from bptui.chart_axes import (
+    fresh_ylim,
+    grown_ylim,
+    linear_x_ticks,
+    linear_xmax,
+    log_position,
+    log_x_ticks,
+    log_xmax,
+    y_ticks,
+)
 from bptui.engine import Engine
-from bptui.series import CorrectRun, LossSeries
 from bptui.numfmt import fmt
+from bptui.series import CorrectRun, LossSeries
 from bptui.widgets.line_pane import DiffLines
 
 MIN_WIDTH = 16  # below this (or MIN_HEIGHT) a plot is unreadable: say so instead
 MIN_HEIGHT = 4
-Y_LABEL_WIDTH = 8  # plotext's y tick labels and axis, roughly
-
-
-def nice_ceil(v: float) -> float:
-    """The smallest of 1, 2, 5 × 10^k that is ≥ v (v > 0)."""
-    k = math.floor(math.log10(v))
-    for m in (1, 2, 5, 10):
-        if m * 10**k >= v:
-            return m * 10**k
-    return 10 ** (k + 1)
-
-
-def nice_ticks(lo: float, hi: float, max_ticks: int, integer: bool = False) -> list[float]:
-    """Round tick values inside [lo, hi], at most max_ticks of them."""
-    span = hi - lo
-    if not (math.isfinite(span) and span > 0) or max_ticks < 1:
-        return [lo]
-    step = nice_ceil(span / max(1, max_ticks))
-    if integer:
-        step = max(1.0, float(round(step)))
-    first = math.ceil(lo / step) * step
-    ticks = []
-    t = first
-    while t <= hi + step * 1e-9 and len(ticks) <= max_ticks:
-        ticks.append(0.0 if abs(t) < step * 1e-9 else t)
-        t = first + len(ticks) * step
-    return ticks
+Y_LABEL_WIDTH = 8  # y labels and axes, roughly: what the bucket count leaves out of the width
+FRAME_ROWS = 3  # the canvas is the height less the top and bottom axes and the x labels
+LOG_STEPS_NOTE = "log step axis"  # on the bottom border while the step axis is logarithmic
 
 
 class CostChart(DiffLines, PlotextPlot):
@@ -63,9 +53,13 @@ class CostChart(DiffLines, PlotextPlot):
         self.border_title = self._title
         self._series: LossSeries | None = None
         self._compare: LossSeries | None = None  # the correct run, beside a mistaken rule
-        self.xmax: float = 10.0
+        self._labels: tuple[str, str] = ("", "")  # the runs named in the title: another rule, other names
+        self._log_steps = False
+        self._refit = True  # fit the axes afresh at the next drawing
+        self.xmax: int = 10  # the last step the x axis shows
         self.ylim: tuple[float, float] | None = None
         self.rescales = 0  # how many times the axes moved (tests read it)
+        self._y_ticks: tuple[tuple, list[tuple[float, str]]] | None = None  # (key, ticks), cached
         self._init_lines()
 
     # -- data --
@@ -73,29 +67,47 @@ class CostChart(DiffLines, PlotextPlot):
     def show(self, engine: Engine, compare: CorrectRun | None = None, labels: tuple[str, str] = ("", "")) -> None:
         """Draw engine's J; with `compare`, the correct run too, as a second
         series (labels name the two in the title)."""
+        scale = self._scale
         if self._series is None or self._series.engine is not engine:
-            self._series = LossSeries(engine, self._buckets())
-        else:
-            self._series.sync()
+            self._series = LossSeries(engine, self._buckets(), scale)
+            self._refit = True
+        elif self._series.sync():
+            self._refit = True
         if compare is None:
+            if self._compare is not None:
+                self._refit = True
             self._compare = None
         else:
             compare.sync()
             if self._compare is None or self._compare.engine is not compare.shadow:
-                self._compare = LossSeries(compare.shadow, self._buckets())
-            else:
-                self._compare.sync()
-        title, subtitle = self._title, ""
-        if compare is not None:
-            title = f"{self._loss}: ⣿ {labels[0]} • {labels[1]}"
+                self._compare = LossSeries(compare.shadow, self._buckets(), scale)
+                self._refit = True
+            elif self._compare.sync():
+                self._refit = True
+        if labels != self._labels:  # another rule: its run is drawn from here on
+            self._labels = labels
+            self._refit = True
+        self._set_borders(compare is not None)
+        self._rebuild()
+
+    def _set_borders(self, comparing: bool) -> None:
+        title, notes = self._title, []
+        if comparing:
+            title = f"{self._loss}: ⣿ {self._labels[0]} • {self._labels[1]}"
             # the title has no room left for the floor: the bottom border says it
             if self.floor is not None:
-                subtitle = f"── floor {fmt(self.floor, keep_zeros=False)}"
+                notes.append(f"── floor {fmt(self.floor, keep_zeros=False)}")
+        if self._log_steps:
+            notes.append(LOG_STEPS_NOTE)
+        subtitle = " · ".join(notes)
         if self.border_title != title:
             self.border_title = title
         if self.border_subtitle != subtitle:
             self.border_subtitle = subtitle
-        self._rebuild()
+
+    @property
+    def _scale(self) -> str:
+        return "log" if self._log_steps else "linear"
 
     def _buckets(self) -> int:
         # two points a bucket: about one point a column
@@ -106,47 +118,62 @@ class CostChart(DiffLines, PlotextPlot):
 
     @property
     def points(self) -> tuple[list[int], list[float]]:
+        """The drawn (step, J) points of the run."""
         return self._series.decimator.points()
 
     @property
     def compare_points(self) -> tuple[list[int], list[float]] | None:
         return None if self._compare is None else self._compare.decimator.points()
 
+    # -- the step axis --
+
+    @property
+    def log_steps(self) -> bool:
+        """True while the step axis is logarithmic."""
+        return self._log_steps
+
+    def set_log_steps(self, on: bool) -> None:
+        """A logarithmic step axis (on) or a linear one. The series are
+        decimated again into buckets of equal width on the new axis (one pass
+        over the history, once), and the axes fitted afresh."""
+        if on == self._log_steps:
+            return
+        self._log_steps = on
+        for series in self._all_series():
+            series.rebuild(self._buckets(), self._scale)
+        self._refit = True
+        self._set_borders(self._compare is not None)
+        self._rebuild()
+
     # -- axes --
 
     def _update_axes(self) -> None:
-        n = max(s.decimator.n for s in self._all_series()) - 1
-        needed = nice_ceil(max(n, 10))
-        if n > self.xmax or needed * 5 <= self.xmax:
-            self.xmax = needed
-            self.rescales += 1
+        last = max(s.decimator.n for s in self._all_series()) - 1
         ranges = [s.decimator.value_range() for s in self._all_series()]
         lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
         if self.floor is not None:
             lo, hi = min(lo, self.floor), max(hi, self.floor)
-        if self.ylim is not None:
-            ylo, yhi = self.ylim
-            inside = ylo <= lo and hi <= yhi
-            too_loose = (hi - lo) * 8 < (yhi - ylo)
-            if inside and not too_loose:
-                return
-        span = hi - lo
-        if not span > 0:
-            span = abs(hi) * 0.1 or 1.0
-        if self.ylim is None or (hi - lo) * 8 < (self.ylim[1] - self.ylim[0]):
-            pad_lo = pad_hi = span * 0.1
+        # the least J can be: the floor, else 0 (every loss here is ≥ 0)
+        least = 0.0 if self.floor is None else self.floor
+        xmax, ylim = self.xmax, self.ylim
+        if self._refit or ylim is None:
+            self._refit = False
+            xmax = log_xmax(last) if self._log_steps else linear_xmax(last)
+            ylim = fresh_ylim(lo, hi, least)
         else:
-            # grow by the whole span on the side that was crossed, so a steady
-            # trend rescales a logarithmic number of times, not every step
-            pad_lo = span if lo < self.ylim[0] else span * 0.1
-            pad_hi = span if hi > self.ylim[1] else span * 0.1
-        ylim = (lo - pad_lo, hi + pad_hi)
-        if lo >= 0.0:  # every loss here is ≥ 0: no room, and no ticks, below 0
-            ylim = (max(ylim[0], 0.0), ylim[1])
-        if not all(math.isfinite(v) for v in ylim):
-            ylim = (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
-        self.ylim = ylim
-        self.rescales += 1
+            if last > xmax:
+                xmax = log_xmax(last) if self._log_steps else linear_xmax(last)
+            ylim = grown_ylim(ylim, lo, hi, least) or ylim
+        if (xmax, ylim) != (self.xmax, self.ylim):
+            self.xmax, self.ylim = xmax, ylim
+            self.rescales += 1
+
+    def _ticks_for_y(self, rows: int) -> list[tuple[float, str]]:
+        # the tick search is worth keeping: the axes seldom move
+        key = (self.ylim, rows, self.floor)
+        if self._y_ticks is None or self._y_ticks[0] != key:
+            self._y_ticks = (key, y_ticks(*self.ylim, rows, self.floor))
+        return self._y_ticks[1]
 
     # -- drawing --
 
@@ -161,6 +188,11 @@ class CostChart(DiffLines, PlotextPlot):
             lines = self._plot_lines(width, height)
         self.set_lines(lines)
 
+    def _x(self, steps: list[int]) -> list[float]:
+        if self._log_steps:
+            return [log_position(k) for k in steps]
+        return steps
+
     def _plot_lines(self, width: int, height: int) -> list[Text]:
         plt = self.plt
         plt.clear_data()
@@ -169,31 +201,35 @@ class CostChart(DiffLines, PlotextPlot):
         plt.theme(self._get_plotext_theme_name(self.app.theme))
         if self._compare is not None:
             xs, ys = self._compare.decimator.points()
-            plt.plot(xs, ys, marker="•")
+            plt.plot(self._x(xs), ys, marker="•")
         xs, ys = self._series.decimator.points()
-        plt.plot(xs, ys, marker="braille")
+        plt.plot(self._x(xs), ys, marker="braille")
         if self.floor is not None:
             plt.hline(self.floor)
         ylo, yhi = self.ylim
-        plt.xlim(0, self.xmax)
+        yticks = self._ticks_for_y(max(1, height - FRAME_ROWS))
         plt.ylim(ylo, yhi)
-        xticks = nice_ticks(0, self.xmax, max(1, (width - Y_LABEL_WIDTH) // 8), integer=True)
-        plt.xticks(xticks, [f"{int(t)}" for t in xticks])
-        rows = max(1, height - 3)  # less the frame and the x labels
-        yticks = nice_ticks(ylo, yhi, max(1, rows // 2))
-        if self.floor is not None:
-            # label the floor; drop round ticks that would share its row
-            row = (yhi - ylo) / rows
-            yticks = sorted([t for t in yticks if abs(t - self.floor) > 1.5 * row] + [self.floor])
-        # 4 significant digits: a tick labels a row, and a row is coarse
-        plt.yticks(yticks, [fmt(t, keep_zeros=False, digits=4) for t in yticks])
+        plt.yticks([v for v, _ in yticks], [label for _, label in yticks])
+        # plotext's canvas: the width less the labels and the two axis lines
+        columns = width - max(len(label) for _, label in yticks) - 2
+        if self._log_steps:
+            plt.xlim(0, log_position(self.xmax))
+            xticks = log_x_ticks(self.xmax, columns)
+        else:
+            plt.xlim(0, self.xmax)
+            xticks = linear_x_ticks(self.xmax, columns)
+        plt.xticks([v for v, _ in xticks], [label for _, label in xticks])
         text = Text.from_ansi(plt.build())
         return text.split("\n", allow_blank=True)[:height]
 
     def on_resize(self) -> None:
         self.forget_lines()
         for series in self._all_series():
-            series.resize(self._buckets())
+            # the buckets follow the width only: a height change (the message
+            # bar growing mid-walk) keeps them
+            if series.decimator.max_buckets != self._buckets():
+                series.rebuild(self._buckets(), self._scale)
+        self._refit = True
         self._rebuild()
 
     def _register_theme(self, app_theme_name: str) -> None:
