@@ -533,6 +533,17 @@ class BptuiApp(App[None]):
         self.say(f"Reset to step 0. u brings back all {count(steps)} steps.")
         self._reset_memo = memo  # after say(): only an undo straight after may use it
 
+    def action_toggle_log_steps(self) -> None:
+        chart = self.query_one(CostChart)
+        chart.set_log_steps(not chart.log_steps)
+        self.say(
+            "Step axis logarithmic: 1, 10, 100, 1k… evenly spaced, so a long run's first steps and its tail "
+            "both show. t: linear again."
+            if chart.log_steps
+            else "Step axis linear again (t: logarithmic)."
+        )
+        self.sync()
+
     def action_quit(self) -> None:
         """With steps taken, q asks once: q again quits, any other key stays."""
         if self.engine.step_count == 0:

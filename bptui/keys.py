@@ -37,6 +37,7 @@ KEYS: tuple[Key, ...] = (
     Key(("greater_than_sign",), "speed(1)", "<  >", "slower / faster play"),
     Key(("less_than_sign",), "speed(-1)", "<", "(with >) slower play"),
     Key(("j",), "jump", "j", "jump a number of steps at once (u still steps back one at a time)"),
+    Key(("t",), "toggle_log_steps", "t", "the chart's step axis: linear / logarithmic (1, 10, 100, 1k… evenly spaced, so a long run's first steps and its tail both show)"),
     Key(("g",), "toggle_check", "g", "show or hide the finite-difference check beside each gradient"),
     Key(("m",), "next_rule", "m", "the question's mistakes: its own update rule, then the answer's slip, then correct again"),
     Key(("right_square_bracket",), "choose(1)", "[  ]", "the previous / next parameter's chain (networks with more than two)", "Weight", 7, "[ ]"),

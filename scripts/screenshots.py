@@ -39,6 +39,12 @@ SCENES = {
     "landscape": ((80, 24), ["v"] + ["space"] * 8, Scenario()),
     # walk mode where two paths meet: dE/dh1 formed as a sum
     "mazur-walk": ((80, 24), ["full_stop"] * (SUM_AT + 1), Scenario(preset="mazur")),
+    # every kind of chain at 80×24: bce, tanh with biases, and a relu run that
+    # has died (the bottom line says why nothing moves)
+    "bce": ((80, 24), ["space"] * 3, Scenario(loss="bce", y=0.5)),
+    "tanh-biases": ((80, 24), ["space"] * 3, Scenario(layers=3, activation="tanh", biases=(0.1, -0.2, 0.3), y=0.5)),
+    "relu-stuck": ((80, 24), ["space"] * 5, Scenario(activation="relu")),
+    "narrow-40x12": ((40, 12), ["space"], Scenario()),
 }
 
 

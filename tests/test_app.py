@@ -1330,3 +1330,14 @@ async def test_u_mid_walk_says_what_it_did():
         await pilot.press("full_stop", "u")
         await pilot.pause()
         assert "Walk closed; nothing to undo: this is step 0." in message(app)
+
+
+async def test_t_switches_the_step_axis_and_says_so():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await burst(pilot, "j\rt")
+        chart = app.query_one(CostChart)
+        assert chart.log_steps and "Step axis logarithmic" in message(app)
+        assert "log step axis" in str(chart.border_subtitle)
+        await burst(pilot, "t")
+        assert not chart.log_steps and "linear again" in message(app)
