@@ -792,7 +792,7 @@ async def test_walking_through_a_step_equals_a_step_bit_for_bit(kw):
         for op in ops[:-1]:
             await pilot.press("full_stop")
         await pilot.pause()
-        updates = walked._walk and view(walked._walk, len(ops) - 1).updates
+        updates = walked.stepper.walk_view().updates
         expected = dict(zip(stepped.network.params, stepped.params))
         for name, new in updates.items():
             assert new == expected[name]

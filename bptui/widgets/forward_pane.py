@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from bptui.engine import Engine
+from bptui.frame import Frame
 from bptui.graph import Network
 from bptui.numfmt import aligned, fmt
 from bptui.walk import WalkView
@@ -26,19 +26,18 @@ class ForwardPane(LabelledPane):
     BORDER_TITLE = "Forward pass"
     keep_below = CHART_ROWS  # rows left to the pane under this one
 
-    def show(self, engine: Engine, walk: WalkView | None = None) -> None:
+    def show(self, frame: Frame) -> None:
         """Every node's value; in a walk, · for nodes not computed yet and the
         current one marked."""
-        net = engine.network
+        net, walk, values = frame.network, frame.walk, frame.trace.values
         room = self._room()
         if self.styles.max_height != room + 2 and room < 10**6:
             self.styles.max_height = room + 2
         if room < len(net.nodes):
             # room kept on every row for a walk's ◀, so rows never reflow
             width = self._width() - len(CURRENT)
-            self.set_rows([(Text(), row) for row in dense_rows(net, engine.trace.values, walk, width)])
+            self.set_rows([(Text(), row) for row in dense_rows(net, values, walk, width)])
             return
-        values = engine.trace.values
         labels = {n.name: n.role if n.kind != "op" else n.formula() for n in net.nodes}
         name_w = max(len(n.name) for n in net.nodes)
         label_w = max(len(v) for v in labels.values())

@@ -15,11 +15,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
-from bptui.engine import Engine
-from bptui.gradcheck import check
+from bptui.frame import Frame
+from bptui.gradcheck import Check
 from bptui.graph import Network
 from bptui.numfmt import aligned, fmt
-from bptui.walk import WalkView
 from bptui.widgets.line_pane import LabelledPane, mark_current, pending
 
 SHARED = "◆"
@@ -85,11 +84,11 @@ class GradientPane(Vertical):
         if self.is_mounted:
             self.factors.scroll_home(animate=False)
 
-    def show(self, engine: Engine, with_check: bool = True, walk: WalkView | None = None) -> None:
+    def show(self, frame: Frame) -> None:
         """The chain of factors and its product; in a walk, · for what is not
         computed yet and the current factor marked."""
         net = self.network
-        trace = engine.trace
+        trace, walk = frame.trace, frame.walk
         cur = walk.current if walk else None
 
         def known(e) -> bool:
@@ -135,8 +134,8 @@ class GradientPane(Vertical):
                     label = Text(f"! running product d{net.loss}/d{e.inp}".ljust(sym_w + formula_w + 6), "bold")
                     summary.append((label, Text(aligned(g).rstrip(), "bold")))
                     break
-        if with_check:
-            summary.append(check_row(engine, self.param, done))
+        if self.param in frame.checks:
+            summary.append(check_row(frame.checks[self.param], done))
         # one label column across both parts, so every value lines up
         width = max(label.cell_len for label, _ in rows + summary)
         for label, _ in rows + summary:
@@ -159,9 +158,8 @@ def path_title(net: Network, param: str, i: int) -> str:
     return f"path {i + 1} via {', '.join(own)}"
 
 
-def check_row(engine: Engine, param: str, done: bool) -> tuple[Text, Text]:
+def check_row(c: Check, done: bool) -> tuple[Text, Text]:
     """The finite-difference estimate, and how it compares with backprop."""
-    c = check(engine.trace, param)
     if not done:
         label = "  finite diff, err ·     "
     elif c.lost_in_noise:

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 
 from bptui.widgets.line_pane import LinePane
 from bptui.prompt import Prompt
+from bptui.stepper import Message
 from bptui.widgets.prompt_line import PromptLine
 
 
@@ -92,26 +93,32 @@ class MessageBar(Vertical):
     def reason(self) -> str:
         return self.prompt.reason if self.prompt is not None else ""
 
-    def ask(self, prompt: Prompt) -> None:
-        self.prompt = prompt
-        self.add_class("-editing")
-        self.show_prompt()
+    _shown_message: Message | None = None
 
-    def show_prompt(self) -> None:
-        """Draw the prompt as it is now (after a key), with the reason its
-        last answer was refused, if it was."""
-        p = self.prompt
-        if p is None:
+    def show(self, message: Message, asking: Prompt | None) -> None:
+        """The stepper's message, or the question it asks (with the reason
+        its last answer was refused, if it was)."""
+        if asking is not None:
+            self.prompt = asking
+            self.add_class("-editing")
+            if asking.reason:
+                self.add_class("-error")
+                # the answer keeps the bar's last line
+                reason = asking.reason if asking.reason.endswith(".") else f"{asking.reason}."
+                self.message.say(reason, warning=True, most=2)
+                self._shown_message = None
+            else:
+                self.remove_class("-error")
+            self.line.show(asking)
             return
-        if p.reason:
-            self.add_class("-error")
-            # the answer keeps the bar's last line
-            self.message.say(p.reason if p.reason.endswith(".") else f"{p.reason}.", warning=True, most=2)
+        if self.prompt is not None:
+            self.prompt = None
+            self.line.show(None)
+            self.remove_class("-editing", "-error")
+        if message is self._shown_message:
+            return
+        self._shown_message = message
+        if message.lines:
+            self.message.explain(message.lines)
         else:
-            self.remove_class("-error")
-        self.line.show(p)
-
-    def close(self) -> None:
-        self.prompt = None
-        self.line.show(None)
-        self.remove_class("-editing", "-error")
+            self.message.say(message.text, warning=message.warning)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from bptui.engine import Engine
-from bptui.networks import vanishing_note
+from bptui.frame import Frame
 from bptui.numfmt import MINUS, count, fmt
-from bptui.walk import WalkView
 from bptui.widgets.line_pane import PENDING, LabelledPane, mark_current
 
 
@@ -20,40 +18,39 @@ class StatusPane(LabelledPane):
         super().__init__(id=id)
         self.loss = loss
 
-    def show(self, engine: Engine, params: list[str], walk: WalkView | None = None) -> None:
-        """Step, rate, J, and the last update of `params` (those on screen);
+    def show(self, frame: Frame) -> None:
+        """Step, rate, J, and the last update of the parameters on screen;
         in a walk, the update being built, · for weights not updated yet."""
-        net = engine.network
+        net, walk, params = frame.network, frame.walk, frame.shown
         name_w = max(len(p) for p in net.params)
         label_w = max(name_w + 2, len("step "))
         pad = Text(" " * label_w)
         head = Text()
-        head.append(count(engine.step_count), "bold")
+        head.append(count(frame.step), "bold")
         head.append("   lr ", "italic")
-        head.append(fmt(engine.lr, keep_zeros=False), "bold")
+        head.append(fmt(frame.lr, keep_zeros=False), "bold")
         head.append(f"   {net.loss} ", "italic")
         if walk is not None and net.loss not in walk.values:
             head.append(PENDING, "dim")  # this walk has not computed J yet
         else:
-            head.append(fmt(engine.loss), "bold")
+            head.append(fmt(frame.loss), "bold")
         rows = [(Text("step".ljust(label_w), "italic"), head)]
         if len(params) < len(net.params):
-            known = walk is None or {net.layer_weights[0], net.layer_weights[-1]} <= walk.adjoints if net.layer_weights else True
-            note = vanishing_note(engine.trace, known) or f"all {len(net.params)} parameters\nupdate together"
+            note = frame.vanishing or f"all {len(net.params)} parameters\nupdate together"
             rows += [(pad, Text(line, "italic")) for line in note.split("\n")]
         if walk is not None:
             rows[0][1].append("  (walking)", "italic")
-            self._walk_rows(engine, params, walk, rows, label_w, pad)
+            self._walk_rows(frame, rows, label_w, pad)
             self.set_rows(rows)
             return
-        updates = {u.name: u for u in engine.last_update()}
+        updates = {u.name: u for u in frame.updates}
         for p in net.params:
             if p not in params:
                 continue
             u = updates.get(p)
             if u is None:
-                rows.append((Text(f"{p}:".ljust(label_w)), Text(fmt(engine.trace.values[p]))))
-                why = "no update yet" if engine.step_count == 0 else "not moved by this rule"
+                rows.append((Text(f"{p}:".ljust(label_w)), Text(fmt(frame.trace.values[p]))))
+                why = "no update yet" if frame.step == 0 else "not moved by this rule"
                 rows.append((pad, Text(f"({why})", "italic")))
                 continue
             value = Text(f"{fmt(u.old)} → ")
@@ -82,16 +79,15 @@ class StatusPane(LabelledPane):
             rows = wrapped
         super().set_rows(rows)
 
-    def _walk_rows(self, engine: Engine, params: list[str], walk: WalkView, rows, label_w: int, pad: Text) -> None:
-        net = engine.network
-        rule = engine.rule
-        moving = rule.amounts_at(engine.trace)
+    def _walk_rows(self, frame: Frame, rows, label_w: int, pad: Text) -> None:
+        net, rule, walk, params = frame.network, frame.rule, frame.walk, frame.shown
+        moving = frame.amounts
         cur = walk.current
         for p in net.params:
             if p not in params:
                 continue
             label = Text(f"{p}:".ljust(label_w), "bold")
-            value = Text(f"{fmt(engine.trace.values[p])} → ")
+            value = Text(f"{fmt(frame.trace.values[p])} → ")
             if p not in moving:
                 value.append("(not moved)", "italic")
             elif p in walk.updates:

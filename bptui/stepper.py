@@ -1,0 +1,503 @@
+"""A session being stepped, with no screen: the engine and its history, the
+rule in force, the walk, play (as steps due, no timers), the chosen chain,
+the landscape's axes, the question being asked and the message to show.
+
+Every key is one method here; the app maps keys to them and draws the frame
+the stepper makes (bptui.frame). Tests drive it directly, with no terminal
+and no sleeps. This module never imports Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from bptui.engine import Engine, ResetMemo
+from bptui.landscape import HERE, TRAIL
+from bptui.networks import stuck_note
+from bptui.numfmt import count, fmt
+from bptui.prompt import Outcome, Prompt
+from bptui.scenario import Scenario, parse_learning_rate, parse_whole, standing_note
+from bptui.scenario_file import save as save_scenario
+from bptui.session import export_session
+from bptui.walk import Operation, WalkView, follow, operations, view
+
+JUMP_LABEL = "jump how many steps:"
+MAX_JUMP = 10_000_000
+RATE_LABEL = "learning rate:"
+EXPORT_LABEL = "export session to:"
+SAVE_LABEL = "save scenario to:"
+# play speeds, in steps a second; the screen takes the steps due since its
+# last frame in one go, at most FRAME_RATE frames a second
+SPEEDS = (1, 2, 5, 10, 20, 50, 100, 1_000, 10_000, 100_000)
+FRAME_RATE = 20
+HINT = "space steps · l sets the rate · u undoes · ? explains every factor"
+
+
+@dataclass(frozen=True)
+class Message:
+    """What the bottom line says: a text (a warning starts with !), or a
+    walk's explanation (its lines)."""
+
+    text: str = ""
+    warning: bool = False
+    lines: tuple[str, ...] = ()
+
+
+class Stepper:
+    def __init__(self, engine: Engine, scenario: Scenario, *, files: bool = True) -> None:
+        self.engine = engine
+        self.scenario = scenario
+        # e and s write files; a student's app under bptui serve must not
+        # write on the teacher's machine
+        self.files = files
+        net = engine.network
+        # two single-path gradients fit side by side (the question's network);
+        # anything bigger shows one chosen chain at a time
+        self.one_pane_per_param = len(net.params) <= 2 and all(len(net.paths[p]) == 1 for p in net.params)
+        self.chosen = net.params[0]  # the chain shown (one at a time), the longest first
+        self.show_check = True
+        self.show_landscape = False
+        self.log_steps = False
+        self._landscape_y = 1
+        self.speed = SPEEDS.index(10)
+        self.playing = False
+        self._walk: list[Operation] | None = None
+        self._walk_pos = 0
+        self._walked_step = -1  # the step a walk last completed (, goes back into it)
+        self._following = ""  # in a walk, the chain on screen (it follows the walk)
+        self.asking: Prompt | None = None
+        self.message = Message()
+        self._quit_armed = False
+        self._reset_memo: ResetMemo | None = None
+        self.version = 0  # counts changes: a frame is made once per change
+        self.note()
+
+    # -- what the screen shows --
+
+    @property
+    def walking(self) -> bool:
+        return self._walk is not None
+
+    def walk_view(self) -> WalkView | None:
+        return view(self._walk, self._walk_pos) if self._walk else None
+
+    @property
+    def shown(self) -> list[str]:
+        """The parameters whose chains are on screen: in a walk, the chain
+        that holds the current factor."""
+        net = self.engine.network
+        if self.one_pane_per_param:
+            return list(reversed(net.params))  # the weight nearest the output first
+        return [self._following if self._walk is not None else self.chosen]
+
+    def landscape_axes(self) -> tuple[int, int]:
+        params = self.engine.network.params
+        if len(params) < 2:
+            return 0, 0
+        x = 0 if self.one_pane_per_param else params.index(self.chosen)
+        y = self._landscape_y % len(params)
+        if y == x:
+            y = (y + 1) % len(params)
+        return x, y
+
+    def say(self, text: str, *, warning: bool = False) -> None:
+        self.message = Message(text, warning)
+        self.version += 1
+
+    def explain(self, lines: tuple[str, ...]) -> None:
+        self.message = Message(lines=lines)
+        self.version += 1
+
+    def note(self) -> None:
+        """The standing note: why the run is stuck, if it is; the rule in
+        force, if it is a mistaken one; what the scenario cannot reach."""
+        e = self.engine
+        stuck = stuck_note(e.trace, e.lr)
+        if stuck:
+            self.say(stuck, warning=True)
+            return
+        note = standing_note(e.network)
+        if not e.rule.correct:
+            # the floor holds whatever the rule: it stays in view
+            self.say(f"{e.rule.title}: {e.rule.wrong}. m: next" + (f". {note}" if note else ""), warning=True)
+            return
+        self.say(note or HINT)
+
+    def changed(self) -> None:
+        self.version += 1
+
+    # -- keys: one method each --
+
+    def key(self, name: str, character: str | None = None) -> bool:
+        """A key while a question is open, or after q asked once; True when
+        it was taken here (the app then has nothing more to do with it)."""
+        if self.asking is not None:
+            self._prompt_outcome(self.asking, self.asking.key(name, character))
+            return True
+        if self._quit_armed:
+            self._quit_armed = False
+            if name == "q":
+                return False  # the app quits
+            self.say("Not quitting.")  # and the key does what it does
+        return False
+
+    def before_action(self, action: str) -> None:
+        if action != "undo":
+            self._reset_memo = None  # only an undo straight after r undoes it
+
+    def paste(self, text: str) -> None:
+        if self.asking is not None:
+            self._prompt_outcome(self.asking, self.asking.paste(text))
+        else:
+            self.say("A paste goes into a question (l, j, e, s); here it does nothing.")
+
+    def step(self) -> None:
+        # space in mid-walk completes the step
+        self._leave_walk()
+        if not self._cannot_step():
+            if self.engine.step() == 0:
+                self._cannot_step()
+            else:
+                self.note()
+        self.changed()
+
+    def walk(self, delta: int) -> None:
+        """. does the next operation of the step, , takes one back."""
+        self.stop_play()
+        e = self.engine
+        if self._walk is None:
+            if delta < 0:
+                if not self._reopen_walk():
+                    self.say("Not walking: . starts a walk through the next step, one operation at a time.")
+                    return
+            else:
+                if self._cannot_step():
+                    return
+                self._walk, self._walk_pos = operations(e), 0
+            self._following = self.chosen
+        self._walk_pos += delta
+        if self._walk_pos <= 0:
+            self._walk, self._walk_pos = None, 0
+            self.say("Walk closed: every value of this step shown again. . walks again.")
+        elif self._walk_pos >= len(self._walk):
+            last = self._walk[-1]
+            self._walk, self._walk_pos = None, 0
+            # the step is complete: take it, exactly as space would
+            if e.step() == 0:
+                self._cannot_step()
+            else:
+                self._walked_step = e.step_count
+                done = f"step {count(e.step_count)} complete: the same numbers space gives. . walks on, , back"
+                self.explain((last.lines[0], done))
+        else:
+            self.explain(self._walk[self._walk_pos - 1].lines)
+            # one chain on screen: the one holding the current factor
+            self._following = follow(e.network, self._walk[self._walk_pos - 1], self._following or self.chosen)
+        self.changed()
+
+    def _reopen_walk(self) -> bool:
+        """, just after a walk completed its step: take the step back and
+        stand on its last operation again. Only while the step is the one the
+        walk took (same rate and rule): the walk must recompute it exactly."""
+        e = self.engine
+        k = e.step_count
+        if k == 0 or k != self._walked_step or e.lr_at(k) != e.lr or e.rule_at(k) is not e.rule:
+            return False
+        self._walked_step = -1
+        e.undo()
+        self._walk = operations(e)
+        # every operation done but the last, which completes the step
+        self._walk_pos = len(self._walk)
+        return True
+
+    def _leave_walk(self) -> None:
+        """Any other action ends a walk first (its numbers belong to this step)."""
+        if self._walk is not None:
+            self._walk, self._walk_pos = None, 0
+            self.changed()
+
+    def _cannot_step(self) -> bool:
+        """Say why no step can be taken now, if none can: a refused
+        (non-finite) step, or a full history."""
+        e = self.engine
+        if e.divergence is not None:
+            self.say(e.divergence.describe(), warning=True)
+            return True
+        if e.history_full:
+            self.say(
+                f"History full: {count(e.max_steps)} steps is the limit here (--max-history). u undoes, r resets.",
+                warning=True,
+            )
+            return True
+        return False
+
+    def next_rule(self) -> None:
+        """Cycle the update rule: correct → the question's → the answer's slip."""
+        self._leave_walk()
+        e = self.engine
+        if len(e.rules) == 1:
+            self.say("The question's mistakes (m) belong to the question's network: x → σ → σ → (o − y)².")
+            return
+        e.set_rule((e.rule_index + 1) % len(e.rules))
+        if e.rule.correct:
+            self.say("Correct rule again: w ← w − lr·dJ/dw for every weight. m: the question's rule")
+        else:
+            self.note()
+
+    def choose(self, delta: int) -> None:
+        """Show the next (or previous) parameter's chain."""
+        if self.one_pane_per_param:
+            self.say("[ ] choose a weight's chain on bigger networks; both of this one's are on screen.")
+            return
+        params = self.engine.network.params
+        self.chosen = self._following = params[(params.index(self.shown[0]) + delta) % len(params)]
+        self.changed()
+
+    def toggle_check(self) -> None:
+        self.show_check = not self.show_check
+        self.say(
+            "Finite-difference check shown: (J(w+h) − J(w−h)) / 2h beside each gradient."
+            if self.show_check
+            else "Finite-difference check hidden (g shows it)."
+        )
+
+    def toggle_landscape(self) -> None:
+        if len(self.engine.network.params) < 2:
+            self.say("The landscape needs two weights: this network has one.")
+            return
+        self.show_landscape = not self.show_landscape
+        if self.show_landscape:
+            more = "" if self.one_pane_per_param else " [ ] and { } choose the two weights."
+            self.say(f"Loss landscape: {TRAIL} the path so far, {HERE} now; v: back to the chart.{more}")
+        else:
+            self.say("Back to the chart (v: the landscape).")
+
+    def landscape_y(self, delta: int) -> None:
+        n = len(self.engine.network.params)
+        if n <= 2:
+            self.say("{ } choose the landscape's vertical weight; this network has two, and the landscape shows both.")
+            return
+        if not self.show_landscape:
+            self.say("{ } choose the landscape's vertical weight: v opens the landscape.")
+            return
+        x, _ = self.landscape_axes()
+        y = (self._landscape_y + delta) % n
+        if y == x:
+            y = (y + delta) % n
+        self._landscape_y = y
+        self.changed()
+
+    def toggle_log_steps(self) -> None:
+        self.log_steps = not self.log_steps
+        self.say(
+            "Step axis logarithmic: 1, 10, 100, 1k… evenly spaced, so a long run's first steps and its tail "
+            "both show. t: linear again."
+            if self.log_steps
+            else "Step axis linear again (t: logarithmic)."
+        )
+
+    # -- play: the app's timer asks for the steps due --
+
+    def play(self) -> None:
+        self._leave_walk()
+        if self.playing:
+            self.stop_play()
+            self.say(f"Paused at step {count(self.engine.step_count)}.")
+            return
+        if self._cannot_step():
+            return
+        self.playing = True
+        self.say(f"Playing at {count(SPEEDS[self.speed])} steps a second: p pauses, > and < change the speed.")
+
+    def stop_play(self) -> None:
+        self.playing = False
+
+    def play_tick(self) -> None:
+        """One frame's worth of play: every step due since the last, so a slow
+        frame never leaves a queue of pending steps behind it."""
+        if not self.playing:
+            return
+        self.engine.step(max(1, SPEEDS[self.speed] // FRAME_RATE))
+        if self.engine.divergence is not None or self.engine.history_full:
+            self.stop_play()
+            self._cannot_step()
+        self.changed()
+
+    @property
+    def tick_seconds(self) -> float:
+        return 1 / min(SPEEDS[self.speed], FRAME_RATE)
+
+    def change_speed(self, delta: int) -> None:
+        self.speed = min(max(self.speed + delta, 0), len(SPEEDS) - 1)
+        if self.playing:
+            self.say(f"Playing at {count(SPEEDS[self.speed])} steps a second: p pauses, > and < change the speed.")
+        else:
+            self.say(f"Play speed {count(SPEEDS[self.speed])} steps a second (p plays).")
+
+    # -- undo, reset, rate --
+
+    def undo(self) -> None:
+        walked = self.walking
+        self._leave_walk()
+        self.stop_play()
+        memo, self._reset_memo = self._reset_memo, None
+        e = self.engine
+        if memo is not None:
+            e.bring_back(memo)
+            self.say(f"Reset undone: back at step {count(e.step_count)}, every step as it was.")
+        elif e.undo() == 0:
+            self.say("Walk closed; nothing to undo: this is step 0." if walked else "Nothing to undo: this is step 0.")
+        elif walked:
+            self.say(f"Walk closed, and step {count(e.step_count + 1)} undone: now at step {count(e.step_count)}.")
+        else:
+            self.note()
+        self.changed()
+
+    def reset(self) -> None:
+        self._leave_walk()
+        self.stop_play()
+        steps = self.engine.step_count
+        memo = self.engine.reset()
+        if memo is None:
+            self.say("At step 0 already.")
+            return
+        self.say(f"Reset to step 0. u brings back all {count(steps)} steps.")
+        self._reset_memo = memo
+
+    def scale_rate(self, factor: float) -> None:
+        self._leave_walk()
+        try:
+            new = self.engine.scale_lr(factor)
+        except ValueError as e:
+            self.say(f"The learning rate stays {fmt(self.engine.lr, keep_zeros=False)}: {e}.", warning=True)
+            return
+        self.say(f"Learning rate {fmt(new, keep_zeros=False)}.")
+
+    def quit(self) -> bool:
+        """With steps taken, q asks once; True: quit now."""
+        if self.engine.step_count == 0:
+            return True
+        keep = " (e exports them first)" if self.files else ""
+        self.say(f"Quit, leaving {count(self.engine.step_count)} steps{keep}? q again quits; any other key stays.",
+                 warning=True)  # fmt: skip
+        self._quit_armed = True
+        return False
+
+    # -- questions asked in the bottom line --
+
+    def ask(self, prompt: Prompt) -> None:
+        self.stop_play()
+        self.asking = prompt
+        self.changed()
+
+    def _prompt_outcome(self, prompt: Prompt, outcome: Outcome) -> None:
+        if prompt.closed and self.asking is prompt:
+            # its callback may have asked the next question (overwrite?)
+            self.asking = None
+        if outcome is not Outcome.IGNORED:
+            self.changed()
+
+    def edit_rate(self) -> None:
+        self._leave_walk()
+        self.ask(Prompt(RATE_LABEL, repr(self.engine.lr), self._set_rate, self._rate_unchanged))
+
+    def _set_rate(self, answer: str) -> str | None:
+        try:
+            rate = parse_learning_rate(answer)
+        except ValueError as e:
+            return str(e)  # the question stays open so the number can be corrected
+        self.engine.set_lr(rate)
+        self.say(f"Learning rate {fmt(rate, keep_zeros=False)}.")
+        return None
+
+    def _rate_unchanged(self) -> None:
+        self.say(f"Learning rate unchanged: {fmt(self.engine.lr, keep_zeros=False)}.")
+
+    def jump(self) -> None:
+        self._leave_walk()
+        self.stop_play()
+        if self._cannot_step():
+            return
+        self.ask(Prompt(JUMP_LABEL, "1000", self._jump, lambda: self.say("No jump.")))
+
+    def _jump(self, answer: str) -> str | None:
+        try:
+            n = parse_whole(answer, "Jump", 1, MAX_JUMP)
+        except ValueError as e:
+            return str(e)
+        e = self.engine
+        start = e.step_count
+        taken = e.step(n)
+        moved = f"{count(start)} → {count(e.step_count)}"
+        if e.divergence is not None:
+            self.say(f"Jumped {count(taken)} of {count(n)} steps. " + e.divergence.describe(), warning=True)
+        elif taken < n:
+            self.say(f"Jumped {count(taken)} of {count(n)} steps: {moved}, the most history kept here "
+                     "(--max-history). u undoes, r resets.", warning=True)  # fmt: skip
+        else:
+            self.say(f"Jumped {count(taken)} steps: {moved}. u steps back one at a time.")
+        return None
+
+    def export(self) -> None:
+        if not self.files:
+            self.say("Export is off here: this bptui is served over SSH and writes no files.")
+            return
+        self._ask_file(EXPORT_LABEL, f"bptui-session-step{self.engine.step_count}.json", self._export)
+
+    def save_scenario(self) -> None:
+        if not self.files:
+            self.say("Saving is off here: this bptui is served over SSH and writes no files.")
+            return
+        self._ask_file(SAVE_LABEL, "scenario.toml", self._save)
+
+    def _export(self, path: Path, overwrite: bool) -> str:
+        export_session(path, self.engine, self.scenario, overwrite=overwrite)
+        return f"Exported {count(self.engine.step_count)} steps to {path} (reopen: bptui --replay {path})."
+
+    def _save(self, path: Path, overwrite: bool) -> str:
+        save_scenario(path, replace(self.scenario, lr=self.engine.lr), overwrite=overwrite)
+        return f"Saved the scenario (starting point, current rate) to {path}."
+
+    def _ask_file(self, label: str, default: str, write: Callable[[Path, bool], str], reason: str = "") -> None:
+        """Ask for a file name, then (if it exists) whether to overwrite it;
+        `write(path, overwrite)` says what it did, or raises OSError. A failed
+        overwrite asks for the name again, saying why."""
+
+        def written(path: Path, overwrite: bool) -> str | None:
+            try:
+                self.say(write(path, overwrite))
+            except (OSError, ValueError) as e:
+                return f"Not written: {getattr(e, 'strerror', None) or e}"
+            return None
+
+        def named(answer: str) -> str | None:
+            if not answer.strip():
+                return "Type a file name"
+            path = Path(answer.strip()).expanduser()
+            try:
+                is_dir, exists = path.is_dir(), path.exists()
+            except (OSError, ValueError) as e:  # a name too long, a folder we may not read
+                return f"Not written: {getattr(e, 'strerror', None) or e}"
+            if is_dir:
+                return f"{path} is a folder"
+            if not exists:
+                return written(path, False)
+
+            def confirmed(yes: str) -> str | None:
+                if yes.strip().lower() not in ("y", "yes"):
+                    self.say(f"Not written: {path.name} is unchanged.")
+                    return None
+                failed = written(path, True)
+                if failed:
+                    self._ask_file(label, str(path), write, failed)
+                return None
+
+            self.ask(Prompt(f"{path} exists. Overwrite it? (y/n)", "", confirmed, nothing))
+            return None
+
+        def nothing() -> None:
+            self.say("Nothing written.")
+
+        self.ask(Prompt(label, default, named, nothing, reason=reason))
