@@ -99,19 +99,12 @@ def loss(name: str, *, formula: str, forward: str, local: Sequence[tuple[str, st
 # --- σ ------------------------------------------------------------------------
 # With e = e^(−|z|), which never overflows, σ(z) = 1/(1 + e) for z ≥ 0 and
 # e/(1 + e) below, and 1 − σ(z) is the other of the two, to full precision.
-# The compiled forward inlines that arithmetic (a call per σ costs more than
-# the arithmetic; e^(−z) is e^(−|z|) on the branch that takes it), numpy does
-# it over arrays, and the logit form of bce calls the scalar pair.
+# That is every σ here: the compiled forward inlines it (e^(−z) is e^(−|z|) on
+# the branch that takes it), numpy does it over arrays, and bce's slope from
+# the logit forms the pair in its own body (calling a helper for it cost that
+# step 7%).
 
 SIGMOID = "(1.0 / (1.0 + _exp(-{z})) if {z} >= 0.0 else (_e := _exp({z})) / (1.0 + _e))"
-
-
-def _sigmoid_pair(z: float) -> tuple[float, float]:
-    """σ(z) and 1 − σ(z), each to full precision."""
-    e = math.exp(-abs(z))
-    if z >= 0.0:
-        return 1.0 / (1.0 + e), e / (1.0 + e)
-    return e / (1.0 + e), 1.0 / (1.0 + e)
 
 
 def _np_sigmoid(z: np.ndarray) -> np.ndarray:
@@ -157,12 +150,14 @@ def _bce_slope(z: float, y: float) -> float:
     computed to full precision; nan where one of them underflows to 0 (|z|
     past about 745) and does not cancel, or the quotient overflows (past about
     710): nan or ±inf, where the factor cannot be formed."""
-    o, q = _sigmoid_pair(z)  # q = 1 − o
+    e = math.exp(-abs(z))
     if z >= 0.0:
+        o, q = 1.0 / (1.0 + e), e / (1.0 + e)  # σ(z) and 1 − σ(z)
         if y == 1.0:  # (o − 1)/(o(1 − o)) = −1/o, whatever q
             return -1.0 / o
         err = (1.0 - y) - q  # o − y without cancelling o against 1
     else:
+        o, q = e / (1.0 + e), 1.0 / (1.0 + e)
         if y == 0.0:  # o/(o(1 − o)) = 1/(1 − o), whatever o
             return 1.0 / q
         err = o - y
