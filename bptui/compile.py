@@ -12,7 +12,8 @@ loss is computed from which logit (Network.logits):
 
 In the generated code a node n's value is v_n, the factor of edge out → inp
 is d_out__inp and n's adjoint dJ/dn is g_n (update rules write their amounts
-in these names). This module never imports Textual.
+in these names). The network is taken as it comes, not imported, so that
+graph.py can import this module. This module never imports Textual.
 """
 
 from __future__ import annotations
@@ -148,10 +149,10 @@ def runner_source(net, inputs: str, amounts: dict[str, str | None]) -> str:
 
 class CompiledNetwork:
     """The compiled functions of one network, built once (the runners and
-    the grid on first use)."""
+    the grid on first use). It keeps no reference to the network, which
+    passes itself to each call."""
 
     def __init__(self, net) -> None:
-        self.net = net
         self.inputs = ", ".join(f"{value(k)}={v!r}" for k, v in net.inputs.items())
         params = ", ".join(value(p) for p in net.params)
         # evaluate(params) -> every value, factor and adjoint, in slot order
@@ -172,8 +173,7 @@ class CompiledNetwork:
         self._runner_factories: dict[tuple, Callable] = {}
         self._loss_grid: Callable | None = None
 
-    def make_runner(self, record: Callable, amounts: dict[str, str | None] | None, tag: float) -> Callable:
-        net = self.net
+    def make_runner(self, net, record: Callable, amounts: dict[str, str | None] | None, tag: float) -> Callable:
         if amounts is None:
             amounts = {p: adjoint(p) for p in net.params}
         key = tuple(amounts[p] for p in net.params)
@@ -185,8 +185,7 @@ class CompiledNetwork:
             factory = self._runner_factories[key] = ns["make_runner"]
         return factory(record, tag)
 
-    def loss_grid(self, params: Sequence[float], i: int, j: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        net = self.net
+    def loss_grid(self, net, params: Sequence[float], i: int, j: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if self._loss_grid is None:
             src = [f"def loss_grid({', '.join(value(p) for p in net.params)}, *, {self.inputs}):"]
             src += ["    " + line for line in forward_lines(net, numpy=True)]

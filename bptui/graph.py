@@ -261,14 +261,14 @@ class Network:
         `amounts` maps each parameter to what lr multiplies in its update (a
         python expression in the compiled code's names, None: not updated);
         by default its gradient."""
-        return self._compiled.make_runner(record, amounts, tag)
+        return self._compiled.make_runner(self, record, amounts, tag)
 
     def loss_grid(self, params: Sequence[float], i: int, j: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """The loss over a grid: parameter i takes the values of array a,
         parameter j those of b (same shape), the others stay at `params`.
         One numpy pass over the whole grid; no warnings, whatever the values
         (a cell that overflows is inf or nan)."""
-        return self._compiled.loss_grid(params, i, j, a, b)
+        return self._compiled.loss_grid(self, params, i, j, a, b)
 
     def domain_guards(self) -> list[tuple[str, str]]:
         """(node, python expression) pairs: the expression must be finite for

@@ -62,7 +62,9 @@ class Op:
     from_logit: FromLogit | None = None
 
 
-def unary(name: str, *, formula: str, forward: str, local: tuple[str, str], explain: str, np_forward: str = "", **kw) -> Op:
+def unary(
+    name: str, *, formula: str, forward: str, local: tuple[str, str], explain: str, np_forward: str = "", **kw
+) -> Op:
     """An activation: templates in {z} (its input) and {o} (its output)."""
     return Op(
         name,
@@ -76,7 +78,17 @@ def unary(name: str, *, formula: str, forward: str, local: tuple[str, str], expl
     )
 
 
-def loss(name: str, *, formula: str, forward: str, local: Sequence[tuple[str, str]], explain: str, np_forward: str = "", guard: str = "", **kw) -> Op:
+def loss(
+    name: str,
+    *,
+    formula: str,
+    forward: str,
+    local: Sequence[tuple[str, str]],
+    explain: str,
+    np_forward: str = "",
+    guard: str = "",
+    **kw,
+) -> Op:
     """A loss J = loss(o, y): templates in {o} (the output), {y} (the target)
     and {J}; local[i] is the factor for input i."""
 
