@@ -25,6 +25,7 @@ import numpy as np
 from bptui.compile import CompiledNetwork
 from bptui.ops import OPS
 
+# OPS is re-exported: the modules that read ops' words import it from here
 __all__ = ["OPS", "Node", "Edge", "GraphBuilder", "Trace", "Network"]
 
 
@@ -133,7 +134,8 @@ class Trace:
 
 
 class Network:
-    """A compiled graph: `evaluate` gives a Trace; `run` takes gradient steps."""
+    """A compiled graph: `evaluate` gives a Trace; `make_runner` the
+    functions that take gradient steps."""
 
     def __init__(self, nodes: Sequence[Node], inputs: dict[str, float], loss: str):
         self.nodes = list(nodes)

@@ -38,6 +38,9 @@ class FromLogit:
 
 @dataclass(frozen=True)
 class Op:
+    """One operation. Each callable takes its inputs' names (node names for
+    the screen, variable names for the compiled code) and gives text."""
+
     name: str
     arity: int | None  # None: any number of inputs (see each op)
     formula: Callable[[Sequence[str]], str]
