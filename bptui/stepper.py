@@ -282,8 +282,8 @@ class Stepper:
         if not self.show_landscape:
             self.say("{ } choose the landscape's vertical weight: v opens the landscape.")
             return
-        x, _ = self.landscape_axes()
-        y = (self._landscape_y + delta) % n
+        x, shown = self.landscape_axes()
+        y = (shown + delta) % n  # from the weight on screen (it may have stepped past x)
         if y == x:
             y = (y + delta) % n
         self._landscape_y = y

@@ -1,0 +1,145 @@
+"""The stepping session with no screen: every key is a method, and the frame
+holds what the panes would show. No Textual and no sleeps."""
+
+import pytest
+
+from bptui.cli import make_engine
+from bptui.frame import FrameMaker
+from bptui.scenario import Scenario
+from bptui.stepper import SPEEDS, FRAME_RATE, Stepper
+from bptui.walk import operations
+from tests.reference import GRADS
+
+
+def stepper_for(**kw) -> Stepper:
+    s = Scenario(**kw)
+    return Stepper(make_engine(s), s, files=False)
+
+
+def type_into(st: Stepper, text: str) -> None:
+    """Keys as the app hands them over: Enter as 'enter'."""
+    for ch in text:
+        if ch == "\r":
+            st.key("enter")
+        else:
+            st.key(ch, ch)
+
+
+def test_a_frame_holds_the_numbers_and_is_made_once_per_change():
+    st = stepper_for()
+    maker = FrameMaker(st)
+    f = maker.frame()
+    assert f.step == 0 and f.shown == ("w2", "w1")
+    assert f.trace.grad("w1") == pytest.approx(GRADS["w1"], rel=1e-12)
+    assert f.checks["w1"].estimate == pytest.approx(GRADS["w1"], rel=1e-6)
+    v = st.version
+    st.step()
+    assert st.version > v and maker.frame().step == 1
+    again = maker.frame()
+    assert again.checks is maker.frame().checks  # an unchanged state is not checked twice
+
+
+def test_the_walk_goes_through_every_operation_and_ends_on_the_step():
+    st = stepper_for()
+    ops = operations(st.engine)
+    for i in range(1, len(ops)):
+        st.walk(1)
+        assert st.walking and st.walk_view().current == ops[i - 1]
+        assert st.message.lines == ops[i - 1].lines
+    st.walk(1)
+    assert not st.walking and st.engine.step_count == 1
+    other = make_engine(Scenario())
+    other.step()
+    assert st.engine.params == other.params  # bit for bit what space gives
+    st.walk(-1)  # back into the walk just completed
+    assert st.walking and st.engine.step_count == 0
+
+
+def test_the_walk_follows_the_factor_and_gives_back_the_chosen_chain():
+    st = stepper_for(preset="mazur")
+    st.choose(1)
+    assert st.shown == ["w2"]
+    seen = set()
+    for op in operations(st.engine)[:-1]:
+        st.walk(1)
+        seen.add(st.shown[0])
+        if op.kind == "backward":
+            assert any(e.key == op.edge.key for path in st.engine.network.paths[st.shown[0]] for e in path)
+    assert seen == set(st.engine.network.params)
+    st.walk(1)
+    assert st.shown == ["w2"]
+
+
+def test_play_takes_the_steps_due_a_frame():
+    st = stepper_for()
+    st.play()
+    assert st.playing and st.tick_seconds == 1 / 10
+    st.play_tick()
+    assert st.engine.step_count == 1
+    for _ in range(SPEEDS.index(1_000) - st.speed):
+        st.change_speed(1)
+    st.play_tick()
+    assert st.engine.step_count == 1 + 1_000 // FRAME_RATE and st.tick_seconds == 1 / FRAME_RATE
+    st.play()
+    assert not st.playing and "Paused at step 51" in st.message.text
+    st.play_tick()
+    assert st.engine.step_count == 51
+
+
+def test_rules_cycle_and_the_landscape_axes_follow_the_choice():
+    st = stepper_for()
+    st.next_rule()
+    assert not st.engine.rule.correct and st.message.warning
+    st.next_rule()
+    st.next_rule()
+    assert st.engine.rule.correct
+    mz = stepper_for(preset="mazur")
+    mz.toggle_landscape()
+    assert mz.show_landscape and mz.landscape_axes() == (0, 1)
+    mz.choose(1)
+    assert mz.landscape_axes() == (1, 2)  # the vertical weight steps past the horizontal one
+    mz.landscape_y(1)
+    assert mz.landscape_axes() == (1, 3)
+
+
+def test_prompts_take_typed_ahead_keys_and_refuse_with_a_reason():
+    st = stepper_for()
+    st.edit_rate()
+    type_into(st, "-1\r")
+    assert st.asking is not None and "must be positive" in st.asking.reason and st.engine.lr == 0.5
+    st.key("ctrl+u")
+    type_into(st, "0.125\r")
+    assert st.asking is None and st.engine.lr == 0.125
+    st.jump()
+    type_into(st, "25\r")
+    assert st.engine.step_count == 25 and "Jumped 25 steps: 0 → 25" in st.message.text
+    st.jump()
+    type_into(st, "1_000\r")
+    assert "written with 0-9" in st.asking.reason
+    st.key("escape")
+    assert st.asking is None and st.message.text == "No jump."
+
+
+def test_reset_is_undone_by_u_straight_after_and_q_asks_once():
+    st = stepper_for()
+    st.step()
+    st.step()
+    assert not st.quit() and "q again quits" in st.message.text
+    st.key("space", " ")  # any other key: not quitting
+    assert "Not quitting" in st.message.text
+    before = st.engine.history_array()
+    st.reset()
+    st.undo()
+    assert st.engine.step_count == 2 and (st.engine.history_array().view("u8") == before.view("u8")).all()
+    st.reset()
+    st.before_action("toggle_check")
+    st.toggle_check()
+    st.before_action("undo")
+    st.undo()
+    assert st.engine.step_count == 0 and "Nothing to undo" in st.message.text
+
+
+def test_files_are_off_when_served():
+    st = stepper_for()
+    st.export()
+    assert st.asking is None and "writes no files" in st.message.text
