@@ -13,7 +13,7 @@ from textual.widgets import Footer
 
 from bptui.engine import Engine
 from bptui.frame import Frame, FrameMaker
-from bptui.keys import BY_KEY, KEYS, NAVIGATION, footer_keys
+from bptui.keys import BY_KEY, IN_FOOTER, KEYS, NAVIGATION, footer_keys
 from bptui.scenario import Scenario
 from bptui.screens.help_screen import HelpScreen
 from bptui.series import CorrectRun
@@ -39,7 +39,7 @@ class BptuiApp(App[None]):
     # keys themselves are routed by on_event, in the order they arrive
     BINDINGS = [
         *(
-            Binding(name, k.action, k.label or k.help, show=bool(k.label) and i == 0, key_display=k.footer_key or None)
+            Binding(name, k.action, k.label, show=k.rank < IN_FOOTER and i == 0, key_display=k.footer_key or None)
             for k in KEYS
             for i, name in enumerate(k.keys)
         ),

@@ -17,9 +17,9 @@ class Key:
     action: str  # the app's action, with its arguments: "scale_rate(2)"
     display: str  # how the help writes the key(s)
     help: str
-    label: str = ""  # the Footer's word for it ("" keeps it out of the Footer)
+    label: str = ""  # its word, in the Footer and in --help
     # the Footer shows the keys of the lowest ranks that fit its width; help
-    # and quit come first, so that no width hides them
+    # and quit come first, so that no width hides them (IN_FOOTER: never)
     rank: int = 99
     footer_key: str = ""  # how the Footer writes the key, if not as the help does
 
@@ -27,35 +27,36 @@ class Key:
 KEYS: tuple[Key, ...] = (
     Key(("space", "n"), "step", "space, n", "one step: forward, backward, then every weight updated from the same gradients", "Step", 2, "space"),
     Key(("full_stop",), "walk(1)", ".  ,", "walk: one operation of the step forward / back (forward nodes, each chain-rule factor, each update); , right after a walk completes its step goes back into it", "Walk", 3, ". ,"),
-    Key(("comma",), "walk(-1)", ",", "(with .) one operation back"),
+    Key(("comma",), "walk(-1)", ",", "(with .) one operation back", "back"),
     Key(("l",), "edit_rate", "l", "type a new learning rate (Enter sets it, Escape cancels)", "Rate", 4),
     Key(("plus",), "scale_rate(2)", "+  -", "double or halve the learning rate", "×2", 8, "+"),
     Key(("minus",), "scale_rate(0.5)", "-", "(with +) halve the learning rate", "÷2", 9, "-"),
     Key(("u", "backspace"), "undo", "u, backspace", "undo one step (bit for bit); right after r, undo the reset", "Undo", 5, "u"),
     Key(("r",), "reset", "r", "reset the weights to step 0 (the learning rate stays; u brings the steps back)", "Reset", 6),
-    Key(("p",), "play", "p", "play and pause continuous steps"),
-    Key(("greater_than_sign",), "change_speed(1)", "<  >", "slower / faster play"),
-    Key(("less_than_sign",), "change_speed(-1)", "<", "(with >) slower play"),
-    Key(("j",), "jump", "j", "jump a number of steps at once (u still steps back one at a time)"),
-    Key(("t",), "toggle_log_steps", "t", "the chart's step axis: linear / logarithmic (1, 10, 100, 1k… evenly spaced, so a long run's first steps and its tail both show)"),
-    Key(("g",), "toggle_check", "g", "show or hide the finite-difference check beside each gradient"),
-    Key(("m",), "next_rule", "m", "the question's mistakes: its own update rule, then the answer's slip, then correct again"),
+    Key(("p",), "play", "p", "play and pause continuous steps", "Play"),
+    Key(("greater_than_sign",), "change_speed(1)", "<  >", "slower / faster play", "faster"),
+    Key(("less_than_sign",), "change_speed(-1)", "<", "(with >) slower play", "slower"),
+    Key(("j",), "jump", "j", "jump a number of steps at once (u still steps back one at a time)", "Jump"),
+    Key(("t",), "toggle_log_steps", "t", "the chart's step axis: linear / logarithmic (1, 10, 100, 1k… evenly spaced, so a long run's first steps and its tail both show)", "Log steps"),
+    Key(("g",), "toggle_check", "g", "show or hide the finite-difference check beside each gradient", "Check"),
+    Key(("m",), "next_rule", "m", "the question's mistakes: its own update rule, then the answer's slip, then correct again", "Mistakes"),
     Key(("right_square_bracket",), "choose(1)", "[  ]", "the previous / next parameter's chain (networks with more than two)", "Weight", 7, "[ ]"),
-    Key(("left_square_bracket",), "choose(-1)", "[", "(with ]) the previous parameter's chain"),
-    Key(("v",), "toggle_landscape", "v", "the loss landscape: J over a grid of two weights, the path so far and where you are; v again: the chart"),
-    Key(("right_curly_bracket",), "landscape_y(1)", "{  }", "in the landscape, the weight on the vertical axis ([ ] chooses the horizontal one)"),
-    Key(("left_curly_bracket",), "landscape_y(-1)", "{", "(with }) the previous vertical weight"),
-    Key(("e",), "export", "e", "export the session (scenario and every step) to a JSON file; bptui --replay reopens it"),
-    Key(("s",), "save_scenario", "s", "save the scenario (its starting point and the current rate) to a TOML file"),
+    Key(("left_square_bracket",), "choose(-1)", "[", "(with ]) the previous parameter's chain", "previous"),
+    Key(("v",), "toggle_landscape", "v", "the loss landscape: J over a grid of two weights, the path so far and where you are; v again: the chart", "Landscape"),
+    Key(("right_curly_bracket",), "landscape_y(1)", "{  }", "in the landscape, the weight on the vertical axis ([ ] chooses the horizontal one)", "Landscape y"),
+    Key(("left_curly_bracket",), "landscape_y(-1)", "{", "(with }) the previous vertical weight", "previous y"),
+    Key(("e",), "export", "e", "export the session (scenario and every step) to a JSON file; bptui --replay reopens it", "Export"),
+    Key(("s",), "save_scenario", "s", "save the scenario (its starting point and the current rate) to a TOML file", "Save"),
     Key(("question_mark",), "help", "?", "this help", "Help", 0),
     Key(("q",), "quit", "q", "quit (with steps taken, q asks once: q again quits, any other key stays)", "Quit", 1),
-    Key(("ctrl+c", "ctrl+q"), "quit_now", "Ctrl-C, Ctrl-Q", "quit at once"),
+    Key(("ctrl+c", "ctrl+q"), "quit_now", "Ctrl-C, Ctrl-Q", "quit at once", "Quit now"),
 )
 
 # keys that only move around the screen: Textual's own handling (focus,
 # scrolling) takes them
 NAVIGATION = ("tab", "shift+tab", "up", "down", "left", "right", "pageup", "pagedown", "home", "end")
 
+IN_FOOTER = 99  # a rank below this puts a key in the Footer
 BY_KEY: dict[str, Key] = {name: k for k in KEYS for name in k.keys}
 
 # what the help lists: one row a row of keys (the partners of a pair, such as
@@ -78,10 +79,15 @@ def footer_keys(width: int, available: set[str] | None = None) -> set[str]:
     among those available (None: all)."""
     shown: set[str] = set()
     used = 0
-    for k in sorted((k for k in KEYS if k.label), key=lambda k: k.rank):
+    for k in sorted((k for k in KEYS if k.rank < IN_FOOTER), key=lambda k: k.rank):
         if available is not None and k.action not in available:
             continue
         if used + footer_width(k) <= width:
             shown.add(k.action)
             used += footer_width(k)
     return shown
+
+
+def key_summary() -> str:
+    """One line of every key and its word, for --help."""
+    return " · ".join(f"{k.display.replace('  ', ' ')} {k.label.lower()}" for k in KEYS if not k.help.startswith("(with "))

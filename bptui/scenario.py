@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bptui.engine import Engine
 from bptui.graph import OPS, Network
 from bptui.networks import MAZUR_WEIGHTS, chain_network, check_chain, mazur_network
 from bptui.numfmt import fmt
+from bptui.rules import rules_for
 
 QUESTION_SEED = 10
 MAX_SEED = 2**32 - 1
@@ -90,6 +92,11 @@ class Scenario:
         if self.preset == "mazur":
             return MAZUR_WEIGHTS
         return seeded_weights(self.seed, self.layers)
+
+    def engine(self) -> Engine:
+        """A fresh engine at this scenario's start, with its network's rules."""
+        network = self.network()
+        return Engine(network, self.initial_params(), self.lr, rules_for(network))
 
     def initial_params(self) -> tuple[float, ...]:
         """Starting values in the network's parameter order (w1, b1, w2, ...)."""

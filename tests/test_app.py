@@ -990,9 +990,12 @@ async def test_v_toggles_the_landscape_and_keys_choose_its_weights():
         view = app.query_one(LandscapeView)
         assert view.display and not app.query_one(CostChart).display
         assert str(view.border_title) == "E over (w1, w2)"
-        await pilot.press("right_square_bracket", "right_curly_bracket")
+        await pilot.press("right_square_bracket")
         await pilot.pause()
         assert str(view.border_title) == "E over (w2, w3)"
+        await pilot.press("right_curly_bracket")  # the vertical weight moves on from w3
+        await pilot.pause()
+        assert str(view.border_title) == "E over (w2, w4)"
         assert any("◉" in line for line in view.plain_lines)
         await pilot.press("v")
         await pilot.pause()

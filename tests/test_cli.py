@@ -18,7 +18,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_help_lists_every_option():
     r = run_cli("--help")
     assert r.returncode == 0
-    for flag in ("--lr", "--x", "--y", "--w1", "--w2", "--seed", "space/n step"):
+    for flag in ("--lr", "--x", "--y", "--w1", "--w2", "--seed", "space, n step", "t log steps"):
         assert flag in r.stdout
 
 
