@@ -43,7 +43,12 @@ def quote(value: object) -> str:
     return _SHORT.repr(value)
 
 
-_SHORT = reprlib.Repr()
+class _ShortRepr(reprlib.Repr):
+    def repr_str(self, x: str, level: int) -> str:
+        return quote(x)  # a string inside a list reads as one outside it
+
+
+_SHORT = _ShortRepr()
 _SHORT.maxlevel = 3
 _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 4
 _SHORT.maxstring = _SHORT.maxother = QUOTE_CHARS
