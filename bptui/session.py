@@ -92,7 +92,7 @@ def load_session(path: str | os.PathLike, max_steps: int = DEFAULT_MAX_STEPS) ->
     src = path_for_message(path)
     limit = size_limit(max_steps)
     try:
-        text = read_text(path, limit, f"a session of --max-history {max_steps:,} steps takes at most {limit:,}")
+        text = read_text(path, limit, f"a session of --max-history {max_steps:,} steps takes at most {limit:,} bytes")
     except UnreadableFile as e:  # a missing file is missing, not damaged
         raise SessionError(str(e)) from None
     try:

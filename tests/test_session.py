@@ -271,7 +271,7 @@ def test_a_file_larger_than_a_session_of_max_history_steps_is_refused_unread(tmp
         f.truncate(size_limit(200_000) + 1)  # sparse: no disk, and nothing is read
     monkeypatch.setattr(sr.os, "read", lambda *a: pytest.fail("a file too large was read"))
     assert refusal(big, max_steps=200_000) == (
-        f"{big}: too large: 102,466,049 bytes (a session of --max-history 200,000 steps takes at most 102,466,048)"
+        f"{big}: too large: 102,466,049 bytes (a session of --max-history 200,000 steps takes at most 102,466,048 bytes)"
     )
 
 
