@@ -153,8 +153,10 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")  # JSON's
 # A history row as bptui writes it: numbers or nulls between brackets. No
 # bracket, brace or quote inside, so nothing nested and no string; no r or s,
 # so no true or false (null, NaN, Infinity and an exponent's e have neither).
-_FLAT_ROW = re.compile(r'\[[^\[\]{}"rs]{0,%d}\]' % MAX_ROW_CHARS)
+_FLAT_ROW = r'\[[^\[\]{}"rs]{0,%d}\]' % MAX_ROW_CHARS
 _ROWS_AT_ONCE = 4096  # rows turned into doubles together (a Python list each until then)
+# a run of such rows, commas between, that json decodes in one call
+_FLAT_ROWS = re.compile(r"%s(?:[ \t\n\r]*,[ \t\n\r]*%s){0,%d}" % (_FLAT_ROW, _FLAT_ROW, _ROWS_AT_ONCE - 1))
 
 
 def _parse_session(text: str, src: str, max_steps: int) -> tuple[dict, list | None]:
@@ -225,28 +227,34 @@ def _decode_within(text: str, pos: int, budget: int, too_long: str) -> tuple[obj
 
 def _read_history(text: str, pos: int, src: str, max_steps: int, claimed: object) -> tuple[np.ndarray, list | None, int]:
     """The history array at text[pos] ("["): its rows as doubles, its first
-    row as a list, and where it ends."""
+    row as a list, and where it ends. Rows are decoded a run of up to
+    _ROWS_AT_ONCE at a time, by json in one call."""
     pos = _WHITESPACE.match(text, pos + 1).end()
     if text.startswith("]", pos):
         return np.empty((0, 0)), None, pos + 1
     done: list[np.ndarray] = []
-    rows: list[list] = []
     first_row: list = []
     count = 0
     while True:
-        if not _FLAT_ROW.match(text, pos):
+        run = _FLAT_ROWS.match(text, pos)
+        if run is None:
             # broken JSON, too long, or JSON that is not a row of numbers
             too_long = f"{src}: damaged: history row {count:,} is longer than any bptui network's"
             _decode_within(text, pos, MAX_ROW_CHARS + 2, too_long)
             raise SessionError(f"{src}: damaged: history row {count:,} holds something that is not a number")
-        row, pos = _decode(text, pos)
-        if count == 0:
-            first_row = row
-        elif len(row) != len(first_row):
-            raise SessionError(
-                f"{src}: damaged: history row {count:,} has {len(row)} numbers, row 0 has {len(first_row)}"
-            )
-        count += 1
+        try:
+            rows = json.loads("[" + run.group() + "]")
+        except json.JSONDecodeError:
+            _decode_one_by_one(text, pos, run.end())  # raises where the text breaks
+            raise
+        if not first_row:
+            first_row = rows[0]
+        for i, row in enumerate(rows):
+            if len(row) != len(first_row):
+                raise SessionError(
+                    f"{src}: damaged: history row {count + i:,} has {len(row)} numbers, row 0 has {len(first_row)}"
+                )
+        count += len(rows)
         if count > max_steps + 1:
             if isinstance(claimed, int) and not isinstance(claimed, bool) and claimed > max_steps:
                 raise SessionError(
@@ -255,11 +263,8 @@ def _read_history(text: str, pos: int, src: str, max_steps: int, claimed: object
             raise SessionError(
                 f"{src} holds more steps than --max-history {max_steps:,}: give a larger --max-history"
             )
-        rows.append(row)
-        if len(rows) == _ROWS_AT_ONCE:
-            done.append(_doubles(rows, src))
-            rows = []
-        pos = _WHITESPACE.match(text, pos).end()
+        done.append(_doubles(rows, src))
+        pos = _WHITESPACE.match(text, run.end()).end()
         if text.startswith(",", pos):
             pos = _WHITESPACE.match(text, pos + 1).end()
         elif text.startswith("]", pos):
@@ -267,9 +272,17 @@ def _read_history(text: str, pos: int, src: str, max_steps: int, claimed: object
             break
         else:
             raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
-    if rows:
-        done.append(_doubles(rows, src))
     return np.concatenate(done), first_row, pos
+
+
+def _decode_one_by_one(text: str, pos: int, end: int) -> None:
+    """Decode the rows of text[pos:end] one at a time, so that a JSON error
+    names its place in the whole file."""
+    while pos < end:
+        _, pos = _decode(text, pos)
+        pos = _WHITESPACE.match(text, pos).end()
+        if text.startswith(",", pos):
+            pos = _WHITESPACE.match(text, pos + 1).end()
 
 
 def _doubles(rows: list[list], src: str) -> np.ndarray:
