@@ -203,7 +203,7 @@ def load(path: str | os.PathLike) -> Scenario:
     try:
         return build_scenario(settings)
     except ValueError as e:
-        raise ScenarioFileError(f"{path}: {e}") from None
+        raise ScenarioFileError(f"{path_for_message(path)}: {e}") from None
 
 
 def dumps(scenario: Scenario) -> str:

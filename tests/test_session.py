@@ -192,7 +192,7 @@ def refusal(path, **kw) -> str:
     return msg
 
 
-def with_header(tmp_path, **values) -> "Path":
+def with_header(tmp_path, **values):
     """A session file whose header values are replaced by raw JSON text."""
     _, _, path = session(tmp_path)
     data = json.loads(path.read_text())
