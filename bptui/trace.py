@@ -58,19 +58,31 @@ class Run:
         return engine
 
     def __iter__(self) -> Iterator[tuple[int, tuple[float, ...]]]:
+        for done, engine in self._chunks():
+            for k in range(0 if done == 0 else 1, engine.step_count + 1):
+                yield done + k, engine.params_at(k)
+
+    def last(self) -> tuple[int, tuple[float, ...]]:
+        """The last step and its weights, without visiting the others."""
+        for done, engine in self._chunks():
+            pass
+        return done + engine.step_count, engine.params
+
+    def _chunks(self) -> Iterator[tuple[int, Engine]]:
+        """(steps before it, engine) for each chunk, once it has stepped."""
         self.divergence = None
         engine = self._engine(self.start)
-        yield 0, engine.params
         done = 0
-        while done < self.n:
-            taken = engine.step(min(CHUNK_STEPS, self.n - done))
-            for k in range(1, taken + 1):
-                yield done + k, engine.params_at(k)
+        while True:
+            engine.step(min(CHUNK_STEPS, self.n - done))
+            yield done, engine
             if engine.divergence is not None:
                 # its step counts from this chunk's start
                 self.divergence = replace(engine.divergence, step=done + engine.divergence.step)
                 return
-            done += taken
+            done += engine.step_count
+            if done >= self.n:
+                return
             engine = self._engine(engine.params)
 
 
@@ -132,9 +144,8 @@ def write(run: Run, form: str, out: TextIO) -> None:
         for cells in rows:
             out.write("  ".join(v.rjust(w) for v, w in zip(cells, widths)).rstrip() + "\n")
     elif form == "summary":
-        for rec in records(run):
-            pass  # only the last step is printed
-        row = flat(rec, loss)
+        k, params = run.last()  # only the last step is printed, so only it is evaluated
+        row = flat(step_record(k, run.network.evaluate(params), None if k == 0 else run.lr), loss)
         width = max(len(c) for c in cols)
         for c in cols:
             out.write(f"{c.ljust(width)}  {_cell(row[c])}\n")
