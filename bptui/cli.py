@@ -106,15 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise ValueError(f"--replay reopens a session as it was: drop --{', --'.join(given)}")
             from bptui.session import load_session
 
-            scenario, engine = load_session(args.replay)
+            # refused unread if larger than a session of --max-history steps can be
+            scenario, engine = load_session(args.replay, max_steps=args.max_history)
         else:
             scenario = scenario_from_args(args)
             engine = make_engine(scenario)
-        if engine.step_count > args.max_history:
-            raise ValueError(
-                f"{args.replay} holds {engine.step_count:,} steps, more than --max-history {args.max_history:,}: "
-                "give a larger --max-history"
-            )
     except ValueError as e:  # ScenarioFileError and SessionError too
         parser.error(str(e))
     engine.max_steps = args.max_history

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import tempfile
 import tomllib
 from dataclasses import fields, replace
 from pathlib import Path
 
-from bptui.scenario import MAZUR_SETTINGS, Scenario, build_scenario
+from bptui.networks import ACTIVATIONS, LOSSES
+from bptui.safe_read import QUOTE_CHARS, UnreadableFile, path_for_message, quote, read_text
+from bptui.scenario import MAZUR_SETTINGS, PRESETS, Scenario, build_scenario
 
 # key -> (accepted TOML types, description used in messages)
 KEYS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -28,6 +31,10 @@ KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "layers": ((int,), "a whole number"),
 }
 assert set(KEYS) == {f.name for f in fields(Scenario)}
+# the keys that take a string, and the strings they take
+CHOICES: dict[str, tuple[str, ...]] = {"preset": PRESETS, "activation": ACTIVATIONS, "loss": tuple(LOSSES)}
+assert set(CHOICES) == {k for k, (types, _) in KEYS.items() if str in types}
+assert all(len(c) <= QUOTE_CHARS for choices in CHOICES.values() for c in choices)
 
 
 class ScenarioFileError(ValueError):
@@ -40,26 +47,84 @@ def _type_name(value: object) -> str:
     )
 
 
-def read_text(path: Path, error: type[ValueError]) -> str:
-    """A file's text, or `error` naming the file and why it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise error(f"{path}: cannot be read ({e})") from None
+# A scenario is ten settings: the longest real one (eight layers with their
+# biases) is under 1 KB. 64 KiB leaves room for comments, and tomllib reads
+# that much in a few milliseconds.
+MAX_SCENARIO_BYTES = 64 * 1024
 
 
 def read_settings(path: str | os.PathLike) -> dict[str, object]:
     """The settings a file gives, checked key by key (not yet combined)."""
-    p = Path(path)
+    src = path_for_message(path)
     try:
-        data = tomllib.loads(read_text(p, ScenarioFileError))
+        text = read_text(path, MAX_SCENARIO_BYTES, f"a scenario file is at most {MAX_SCENARIO_BYTES:,} bytes")
+    except UnreadableFile as e:
+        raise ScenarioFileError(str(e)) from None
+    check_toml_nesting(text, src)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioFileError(f"{p}: not valid TOML ({e})") from None
+        raise ScenarioFileError(f"{src}: not valid TOML ({e})") from None
+    except RecursionError:  # a safety net: check_toml_nesting refuses such a file first
+        raise ScenarioFileError(f"{src}: nested too deeply to be a scenario") from None
     except ValueError as e:  # Python's limit on the digits of a whole number
-        raise ScenarioFileError(f"{p}: {too_many_digits(e)}") from None
-    return check_settings(data, str(p))
+        raise ScenarioFileError(f"{src}: {too_many_digits(e)}") from None
+    return check_settings(data, src)
+
+
+# What costs tomllib more than the length of the text: it recurses once per
+# level of [ ] or { } (a few hundred levels exhaust Python's stack), and a
+# dotted key a.b.c... costs it time and memory in the square of its parts
+# (10,000 parts: 2 s and 400 MB). A scenario needs one level (weights = [...])
+# and no dotted key, so both are bounded far above that and far below harm.
+MAX_TOML_NESTING = 16
+MAX_DOTTED_PARTS = 16
+
+# TOML's tokens as far as nesting goes: strings and comments (where brackets
+# and dots mean nothing), brackets, dots, and the words keys are made of. A
+# multi-line string may end in one or two extra quotes ("""a"""" holds a").
+_TOML_TOKEN = re.compile(
+    r'''
+      (?P<string> """(?:[^"\\]|\\[\s\S]|"(?!""))*"""(?:"{1,2}(?!"))?
+                | \'\'\'(?:[^']|'(?!''))*\'\'\'(?:'{1,2}(?!'))?
+                | "(?:[^"\\\n]|\\.)*"
+                | '[^'\n]*' )
+    | (?P<comment> \#[^\n]* )
+    | (?P<open> [\[{] )
+    | (?P<close> [\]}] )
+    | (?P<dot> \. )
+    | (?P<space> [ \t]+ )
+    | (?P<bare> [A-Za-z0-9_+-]+ )
+    | (?P<other> [\s\S] )
+    ''',
+    re.VERBOSE,
+)
+
+
+def check_toml_nesting(text: str, src: str) -> None:
+    """ScenarioFileError if the text nests brackets more than MAX_TOML_NESTING
+    deep or has a dotted key of more than MAX_DOTTED_PARTS parts, checked
+    before tomllib reads it. (Text that is not TOML may be counted otherwise
+    than tomllib would, but only past the point where tomllib stops.)"""
+    depth = dots = 0
+    for token in _TOML_TOKEN.finditer(text):
+        kind = token.lastgroup
+        if kind == "open":
+            depth += 1
+            if depth > MAX_TOML_NESTING:
+                raise ScenarioFileError(
+                    f"{src}: nested more than {MAX_TOML_NESTING} levels deep (a scenario needs one: weights = [...])"
+                )
+        elif kind == "close":
+            depth -= 1
+        if kind == "dot":
+            dots += 1
+            if dots >= MAX_DOTTED_PARTS:
+                raise ScenarioFileError(
+                    f"{src}: a dotted key of more than {MAX_DOTTED_PARTS} parts (a scenario's keys are plain: lr = 0.5)"
+                )
+        elif kind not in ("string", "bare", "space"):
+            dots = 0  # a dotted key is words or strings with dots between
 
 
 def too_many_digits(e: ValueError) -> str:
@@ -83,11 +148,17 @@ def check_settings(data: dict, source: str) -> dict[str, object]:
     settings: dict[str, object] = {}
     for key, value in data.items():
         if key not in KEYS:
-            raise ScenarioFileError(f"{source}: key {key!r}: unknown key (known keys: {', '.join(KEYS)})")
+            raise ScenarioFileError(f"{source}: key {quote(key)}: unknown key (known keys: {', '.join(KEYS)})")
         types, wanted = KEYS[key]
         # TOML booleans are not numbers here, though bool is an int in Python
         if isinstance(value, bool) or not isinstance(value, types):
             raise ScenarioFileError(f"{source}: key {key!r}: expected {wanted}, got {_type_name(value)}")
+        if isinstance(value, str) and len(value) > QUOTE_CHARS:
+            # longer than any choice, so wrong whatever the flags say; refused
+            # here, where the message quotes only its start
+            raise ScenarioFileError(
+                f"{source}: key {key!r}: must be one of {', '.join(CHOICES[key])}, not {quote(value)}"
+            )
         if key in ("weights", "biases"):
             items = []
             for i, item in enumerate(value, 1):
@@ -132,7 +203,7 @@ def load(path: str | os.PathLike) -> Scenario:
     try:
         return build_scenario(settings)
     except ValueError as e:
-        raise ScenarioFileError(f"{path}: {e}") from None
+        raise ScenarioFileError(f"{path_for_message(path)}: {e}") from None
 
 
 def dumps(scenario: Scenario) -> str:

@@ -13,18 +13,18 @@ from __future__ import annotations
 import json
 import math
 import os
-from pathlib import Path
+import re
 
 import numpy as np
 
 from bptui.engine import Engine
 from bptui.rules import rules_for
+from bptui.safe_read import UnreadableFile, path_for_message, quote, read_text
 from bptui.scenario import Scenario
 from bptui.scenario_file import (
     ScenarioFileError,
     as_settings,
     check_settings,
-    read_text,
     scenario_from_settings,
     too_many_digits,
     write_atomically,
@@ -32,6 +32,29 @@ from bptui.scenario_file import (
 
 FORMAT = "bptui-session"
 VERSION = 1
+
+# bptui's own --max-history default (cli.DEFAULT_MAX_HISTORY; a test keeps
+# the two equal): a session is read only if it fits the steps kept
+DEFAULT_MAX_STEPS = 2_000_000
+
+# The most a step takes in a file bptui writes: a row of at most 19 numbers
+# (eight layers with biases: 16 parameters, then J, the rate and the rule),
+# each at most 24 characters as repr writes a double
+# (-2.2250738585072014e-308), with ", " between them and between rows: 496
+# bytes, rounded up. The question's network takes about 68 a step.
+MAX_STEP_BYTES = 512
+# everything but the history (format, scenario, rate, columns...): a few
+# hundred bytes as bptui writes it
+MAX_HEADER_BYTES = 64 * 1024
+# a history row's text: 19 numbers take at most 492 characters; the rest is
+# room for spaces
+MAX_ROW_CHARS = 1024
+
+
+def size_limit(max_steps: int) -> int:
+    """The most bytes a session of at most max_steps steps takes, as bptui
+    writes it (one line, no indentation): larger files are refused unread."""
+    return MAX_HEADER_BYTES + (max_steps + 1) * MAX_STEP_BYTES
 
 
 class SessionError(ValueError):
@@ -61,20 +84,32 @@ def export_session(path: str | os.PathLike, engine: Engine, scenario: Scenario, 
     write_atomically(path, session_text(engine, scenario), overwrite=overwrite)
 
 
-def load_session(path: str | os.PathLike) -> tuple[Scenario, Engine]:
-    p = Path(path)
-    src = str(p)
-    text = read_text(p, SessionError)  # a missing file is missing, not damaged
+def load_session(path: str | os.PathLike, max_steps: int = DEFAULT_MAX_STEPS) -> tuple[Scenario, Engine]:
+    """The scenario and the engine a session file recorded, every step
+    recomputed and checked; SessionError (naming the file) if it cannot be
+    read, is damaged, or holds more than max_steps steps. Reading costs the
+    file's size plus a row of doubles a step, whatever the file holds."""
+    src = path_for_message(path)
+    limit = size_limit(max_steps)
     try:
-        data = json.loads(text)
+        text = read_text(path, limit, f"a session of --max-history {max_steps:,} steps takes at most {limit:,} bytes")
+    except UnreadableFile as e:  # a missing file is missing, not damaged
+        raise SessionError(str(e)) from None
+    try:
+        data, first_row = _parse_session(text, src, max_steps)
+    except SessionError:
+        raise
     except json.JSONDecodeError as e:
         raise SessionError(f"{src}: not a bptui session: damaged JSON ({e})") from None
+    except RecursionError:  # the C scanner's refusal of a value nested a thousand deep
+        raise SessionError(f"{src}: damaged: nested too deeply (a session nests three levels)") from None
     except ValueError as e:  # Python's limit on the digits of a whole number
         raise SessionError(f"{src}: damaged: {too_many_digits(e)}") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    del text  # the history is in doubles now: the text need not stay for the replay
+    if data.get("format") != FORMAT:
         raise SessionError(f"{src}: not a bptui session (no \"format\": \"{FORMAT}\")")
     if data.get("version") != VERSION:
-        raise SessionError(f"{src}: session version {data.get('version')!r}; this bptui reads version {VERSION}")
+        raise SessionError(f"{src}: session version {quote(data.get('version'))}; this bptui reads version {VERSION}")
     for key in ("scenario", "lr", "step", "columns", "history"):
         if key not in data:
             raise SessionError(f"{src}: damaged: key {key!r} is missing")
@@ -86,33 +121,175 @@ def load_session(path: str | os.PathLike) -> tuple[Scenario, Engine]:
         raise SessionError(str(e)) from None
     width = len(engine.columns)
     if data["columns"] != engine.columns:
-        raise SessionError(f"{src}: damaged: its columns {data['columns']!r} do not fit the scenario's network")
-    history = data["history"]
+        raise SessionError(f"{src}: damaged: its columns {quote(data['columns'])} do not fit the scenario's network")
+    rows = data["history"]
     step = data["step"]
-    if not isinstance(history, list) or not history or not isinstance(step, int) or step != len(history) - 1:
+    if (
+        not isinstance(rows, np.ndarray)
+        or not len(rows)
+        or isinstance(step, bool)
+        or not isinstance(step, int)
+        or step != len(rows) - 1
+    ):
         raise SessionError(f"{src}: damaged: \"step\" and \"history\" disagree")
-    try:
-        rows = np.array(
-            [[math.nan if v is None else v for v in row] for row in history], dtype=np.float64
-        )
-    except (TypeError, ValueError):
-        raise SessionError(f"{src}: damaged: the history holds something that is not a number") from None
-    except OverflowError:
-        raise SessionError(f"{src}: damaged: the history holds a number too large for a double") from None
-    if rows.shape != (len(history), width):
+    if rows.shape != (len(rows), width):
         raise SessionError(f"{src}: damaged: every history row needs {width} numbers")
-    if history[0][-2:] != [None, None]:
+    if first_row[-2:] != [None, None]:
         raise SessionError(f"{src}: damaged: step 0 has no rate and no rule (null, null), this file gives some")
     lr = data["lr"]
     if not _positive_double(lr):
         raise SessionError(f"{src}: damaged: \"lr\" must be a positive number")
     names = [r.name for r in engine.rules]
     if data.get("rule", "correct") not in names:
-        raise SessionError(f"{src}: damaged: no update rule {data.get('rule')!r} for this network")
+        raise SessionError(f"{src}: damaged: no update rule {quote(data.get('rule'))} for this network")
     replay(engine, rows, src)
     engine.set_lr(float(lr))
     engine.set_rule(names.index(data.get("rule", "correct")))
     return scenario, engine
+
+
+_decode = json.JSONDecoder().raw_decode
+_WHITESPACE = re.compile(r"[ \t\n\r]*")  # JSON's
+# A history row as bptui writes it: numbers or nulls between brackets. No
+# bracket, brace or quote inside, so nothing nested and no string; no r or s,
+# so no true or false (null, NaN, Infinity and an exponent's e have neither).
+_FLAT_ROW = r'\[[^\[\]{}"rs]{0,%d}\]' % MAX_ROW_CHARS
+_ROWS_AT_ONCE = 4096  # rows turned into doubles together (a Python list each until then)
+# a run of such rows, commas between, that json decodes in one call
+_FLAT_ROWS = re.compile(r"%s(?:[ \t\n\r]*,[ \t\n\r]*%s){0,%d}" % (_FLAT_ROW, _FLAT_ROW, _ROWS_AT_ONCE - 1))
+
+
+def _parse_session(text: str, src: str, max_steps: int) -> tuple[dict, list | None]:
+    """The file's object, as json.loads would give it but for "history",
+    which is a numpy array of doubles (null as nan), with its first row as a
+    list beside it. Unlike json.loads this costs no more than a row of doubles
+    a step: the rows are read one by one (a Python list of Python floats takes
+    about ten times the text), the history may hold at most max_steps + 1 rows,
+    and everything else at most MAX_HEADER_BYTES characters."""
+    pos = _WHITESPACE.match(text).end()
+    if not text.startswith("{", pos):
+        if pos == len(text):
+            raise json.JSONDecodeError("Expecting value", text, pos)
+        raise SessionError(f"{src}: not a bptui session (no \"format\": \"{FORMAT}\")")
+    data: dict = {}
+    first_row = None
+    header = 0  # characters read outside the history
+    too_long = f"{src}: damaged: more than {MAX_HEADER_BYTES:,} characters outside the history (bptui writes a few hundred)"
+    pos = _WHITESPACE.match(text, pos + 1).end()
+    if text.startswith("}", pos):
+        pos += 1
+    else:
+        while True:
+            start = pos
+            if not text.startswith('"', pos):
+                raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
+            key, pos = _decode_within(text, pos, MAX_HEADER_BYTES - header, too_long)
+            pos = _WHITESPACE.match(text, pos).end()
+            if not text.startswith(":", pos):
+                raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
+            pos = _WHITESPACE.match(text, pos + 1).end()
+            if key == "history" and text.startswith("[", pos):
+                value, first_row, pos = _read_history(text, pos, src, max_steps, data.get("step"))
+                header += len('"history": ')
+            else:
+                value, pos = _decode_within(text, pos, MAX_HEADER_BYTES - header, too_long)
+                header += pos - start
+            data[key] = value
+            pos = _WHITESPACE.match(text, pos).end()
+            if text.startswith(",", pos):
+                pos = _WHITESPACE.match(text, pos + 1).end()
+            elif text.startswith("}", pos):
+                pos += 1
+                break
+            else:
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+    pos = _WHITESPACE.match(text, pos).end()
+    if pos != len(text):
+        raise json.JSONDecodeError("Extra data", text, pos)
+    return data, first_row
+
+
+def _decode_within(text: str, pos: int, budget: int, too_long: str) -> tuple[object, int]:
+    """The JSON value at text[pos], which must end within `budget` characters
+    (decoded from a slice of that length, so a long one costs no more);
+    SessionError(too_long) if it does not."""
+    if pos + budget >= len(text):
+        return _decode(text, pos)
+    piece = text[pos : pos + max(budget, 0)]
+    try:
+        value, used = _decode(piece)
+    except json.JSONDecodeError as e:
+        if e.pos < len(piece) - 1 and not e.msg.startswith("Unterminated"):
+            raise json.JSONDecodeError(e.msg, text, pos + e.pos) from None  # broken before the slice ends
+        raise SessionError(too_long) from None
+    return value, pos + used
+
+
+def _read_history(text: str, pos: int, src: str, max_steps: int, claimed: object) -> tuple[np.ndarray, list | None, int]:
+    """The history array at text[pos] ("["): its rows as doubles, its first
+    row as a list, and where it ends. Rows are decoded a run of up to
+    _ROWS_AT_ONCE at a time, by json in one call."""
+    pos = _WHITESPACE.match(text, pos + 1).end()
+    if text.startswith("]", pos):
+        return np.empty((0, 0)), None, pos + 1
+    done: list[np.ndarray] = []
+    first_row: list = []
+    count = 0
+    while True:
+        run = _FLAT_ROWS.match(text, pos)
+        if run is None:
+            # broken JSON, too long, or JSON that is not a row of numbers
+            too_long = f"{src}: damaged: history row {count:,} is longer than any bptui network's"
+            _decode_within(text, pos, MAX_ROW_CHARS + 2, too_long)
+            raise SessionError(f"{src}: damaged: history row {count:,} holds something that is not a number")
+        try:
+            rows = json.loads("[" + run.group() + "]")
+        except json.JSONDecodeError:
+            _decode_one_by_one(text, pos, run.end())  # raises where the text breaks
+            raise
+        if not first_row:
+            first_row = rows[0]
+        for i, row in enumerate(rows):
+            if len(row) != len(first_row):
+                raise SessionError(
+                    f"{src}: damaged: history row {count + i:,} has {len(row)} numbers, row 0 has {len(first_row)}"
+                )
+        count += len(rows)
+        if count > max_steps + 1:
+            if isinstance(claimed, int) and not isinstance(claimed, bool) and claimed > max_steps:
+                raise SessionError(
+                    f"{src} holds {claimed:,} steps, more than --max-history {max_steps:,}: give a larger --max-history"
+                )
+            raise SessionError(
+                f"{src} holds more steps than --max-history {max_steps:,}: give a larger --max-history"
+            )
+        done.append(_doubles(rows, src))
+        pos = _WHITESPACE.match(text, run.end()).end()
+        if text.startswith(",", pos):
+            pos = _WHITESPACE.match(text, pos + 1).end()
+        elif text.startswith("]", pos):
+            pos += 1
+            break
+        else:
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+    return np.concatenate(done), first_row, pos
+
+
+def _decode_one_by_one(text: str, pos: int, end: int) -> None:
+    """Decode the rows of text[pos:end] one at a time, so that a JSON error
+    names its place in the whole file."""
+    while pos < end:
+        _, pos = _decode(text, pos)
+        pos = _WHITESPACE.match(text, pos).end()
+        if text.startswith(",", pos):
+            pos = _WHITESPACE.match(text, pos + 1).end()
+
+
+def _doubles(rows: list[list], src: str) -> np.ndarray:
+    try:
+        return np.array(rows, dtype=np.float64)  # null becomes nan
+    except OverflowError:
+        raise SessionError(f"{src}: damaged: the history holds a number too large for a double") from None
 
 
 def _positive_double(value: object) -> bool:

@@ -11,11 +11,18 @@ import csv
 import json
 import math
 import sys
+from dataclasses import replace
 from typing import Iterator, Sequence, TextIO
 
-from bptui.engine import Engine
+from bptui.engine import Divergence, Engine
 from bptui.graph import Network, Trace
 from bptui.numfmt import fmt
+
+# Steps are taken this many at a time, each chunk by a fresh engine that
+# starts from the last one's weights (so its state is recomputed from them,
+# bit for bit what stepping on would give): memory holds one chunk's history,
+# however many steps are asked for.
+CHUNK_STEPS = 4096
 
 
 def step_record(step: int, trace: Trace, lr: float | None) -> dict:
@@ -31,10 +38,58 @@ def step_record(step: int, trace: Trace, lr: float | None) -> dict:
     return record
 
 
-def records(engine: Engine, steps: Sequence[int]) -> Iterator[dict]:
-    for k in steps:
-        trace = engine.network.evaluate(engine.params_at(k))
-        yield step_record(k, trace, None if k == 0 else engine.lr_at(k))
+class Run:
+    """Steps 0..n of the run an engine starts (from its current weights, rate
+    and rule), taken afresh each time it is iterated: (k, weights of step k),
+    stopping early at a refused step, which `divergence` then holds."""
+
+    def __init__(self, engine: Engine, n: int) -> None:
+        self.network = engine.network
+        self.rules = engine.rules
+        self.rule_index = engine.rule_index
+        self.start = engine.params
+        self.lr = engine.lr
+        self.n = n
+        self.divergence: Divergence | None = None
+
+    def _engine(self, params: Sequence[float]) -> Engine:
+        engine = Engine(self.network, params, self.lr, self.rules)
+        engine.set_rule(self.rule_index)
+        return engine
+
+    def __iter__(self) -> Iterator[tuple[int, tuple[float, ...]]]:
+        for done, engine in self._chunks():
+            for k in range(0 if done == 0 else 1, engine.step_count + 1):
+                yield done + k, engine.params_at(k)
+
+    def last(self) -> tuple[int, tuple[float, ...]]:
+        """The last step and its weights, without visiting the others."""
+        for done, engine in self._chunks():
+            pass
+        return done + engine.step_count, engine.params
+
+    def _chunks(self) -> Iterator[tuple[int, Engine]]:
+        """(steps before it, engine) for each chunk, once it has stepped."""
+        self.divergence = None
+        engine = self._engine(self.start)
+        done = 0
+        while True:
+            engine.step(min(CHUNK_STEPS, self.n - done))
+            yield done, engine
+            if engine.divergence is not None:
+                # its step counts from this chunk's start
+                self.divergence = replace(engine.divergence, step=done + engine.divergence.step)
+                return
+            done += engine.step_count
+            if done >= self.n:
+                return
+            engine = self._engine(engine.params)
+
+
+def records(run: Run) -> Iterator[dict]:
+    for k, params in run:
+        trace = run.network.evaluate(params)
+        yield step_record(k, trace, None if k == 0 else run.lr)
 
 
 def columns(network: Network) -> list[str]:
@@ -56,29 +111,41 @@ def flat(record: dict, loss: str) -> dict:
     return row
 
 
-def write(engine: Engine, steps: Sequence[int], form: str, out: TextIO) -> None:
-    cols = columns(engine.network)
-    loss = engine.network.loss
+def write(run: Run, form: str, out: TextIO) -> None:
+    """Print the run's steps, one at a time: nothing kept grows with them."""
+    cols = columns(run.network)
+    loss = run.network.loss
     if form == "json":
-        for rec in records(engine, steps):
+        for rec in records(run):
             # JSON has no nan or inf: a value that overflowed is null (strict
             # parsers reject a bare NaN)
             out.write(json.dumps(_finite_or_null(rec), allow_nan=False) + "\n")
     elif form == "csv":
         w = csv.DictWriter(out, fieldnames=cols, lineterminator="\n")
         w.writeheader()
-        for rec in records(engine, steps):
+        for rec in records(run):
             w.writerow({k: ("" if v is None else repr(v) if isinstance(v, float) else v) for k, v in flat(rec, loss).items()})
     elif form == "table":
-        rows = [flat(r, loss) for r in records(engine, steps)]
-        cells = [[_cell(row[c]) for c in cols] for row in rows]
-        widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
+        # Each column is as wide as its widest cell, so the widths are known
+        # only after the last step: a first pass measures them, keeping the
+        # cells of a short run, and a long run is recomputed to print it.
+        widths = [len(c) for c in cols]
+        kept: list[list[str]] | None = []
+        for rec in records(run):
+            row = flat(rec, loss)
+            cells = [_cell(row[c]) for c in cols]
+            widths = [max(w, len(v)) for w, v in zip(widths, cells)]
+            if kept is not None:
+                kept.append(cells)
+                if len(kept) > CHUNK_STEPS:
+                    kept = None
         out.write("  ".join(c.rjust(w) for c, w in zip(cols, widths)).rstrip() + "\n")
-        for r in cells:
-            out.write("  ".join(v.rjust(w) for v, w in zip(r, widths)).rstrip() + "\n")
+        rows = kept if kept is not None else ([_cell(row[c]) for c in cols] for row in (flat(r, loss) for r in records(run)))
+        for cells in rows:
+            out.write("  ".join(v.rjust(w) for v, w in zip(cells, widths)).rstrip() + "\n")
     elif form == "summary":
-        (rec,) = records(engine, steps[-1:])
-        row = flat(rec, loss)
+        k, params = run.last()  # only the last step is printed, so only it is evaluated
+        row = flat(step_record(k, run.network.evaluate(params), None if k == 0 else run.lr), loss)
         width = max(len(c) for c in cols)
         for c in cols:
             out.write(f"{c.ljust(width)}  {_cell(row[c])}\n")
@@ -111,15 +178,14 @@ def main(argv: Sequence[str]) -> int:
         engine = make_engine(scenario_from_args(args))
     except ValueError as e:
         parser.error(str(e))
-    taken = engine.step(args.steps)
-    steps = range(taken + 1)
+    run = Run(engine, args.steps)
     try:
-        write(engine, steps, args.format, sys.stdout)
+        write(run, args.format, sys.stdout)
         sys.stdout.flush()
     except BrokenPipeError:  # `bptui trace ... | head` is fine
         sys.stderr.close()
         return 0
-    if engine.divergence is not None:
-        print(f"bptui trace: {engine.divergence.describe(keys=False)}", file=sys.stderr)
+    if run.divergence is not None:
+        print(f"bptui trace: {run.divergence.describe(keys=False)}", file=sys.stderr)
         return 1
     return 0

@@ -201,3 +201,74 @@ def test_huge_numbers_in_a_scenario_file_exit_2(tmp_path, text, reason):
     r = run_cli("trace", "--scenario", str(f))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.splitlines()) == 1 and f"{f}: {reason}" in r.stderr, r.stderr
+
+
+# --- hostile files: exit 2 with one line naming the file and the problem ------------------
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    import os
+
+    d = tmp_path_factory.mktemp("hostile")
+    files = {
+        "deep.toml": "weights = " + "[" * 300 + "]" * 300 + "\n",
+        "deep.json": '{"format": "bptui-session", "version": 1, "scenario": ' + "[" * 30_000 + "]" * 30_000 + "}",
+        "big.toml": "weights = [" + "0.5, " * 10_000_000 + "]\n",
+        "string.toml": 'preset = "' + "x" * 60_000 + '"\n',
+        "string.json": '{"format": "bptui-session", "version": "' + "x" * 100_000_000 + '"}',
+    }
+    for name, text in files.items():
+        (d / name).write_text(text)
+    (d / "zero").symlink_to("/dev/zero")
+    (d / "urandom").symlink_to("/dev/urandom")
+    os.mkfifo(d / "fifo")
+    (d / "dir").mkdir()
+    return d
+
+
+HOSTILE = [
+    ("--scenario", "deep.toml", "nested more than 16 levels deep"),
+    ("--replay", "deep.json", "damaged: nested too deeply"),
+    ("--scenario", "zero", "is a character device (/dev/zero), not a regular file"),
+    ("--replay", "zero", "is a character device (/dev/zero), not a regular file"),
+    ("--scenario", "urandom", "is a character device (/dev/urandom), not a regular file"),
+    ("--replay", "urandom", "is a character device (/dev/urandom), not a regular file"),
+    ("--scenario", "fifo", "is a named pipe (FIFO), not a regular file"),
+    ("--replay", "fifo", "is a named pipe (FIFO), not a regular file"),
+    ("--scenario", "big.toml", "too large: 50,000,013 bytes (a scenario file is at most 65,536 bytes)"),
+    ("--replay", "big.toml", "not a bptui session"),
+    ("--scenario", "string.toml", "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…' (60,000 characters)"),
+    ("--replay", "string.json", "more than 65,536 characters outside the history"),
+    ("--scenario", "dir", "is a directory, not a regular file"),
+    ("--replay", "dir", "is a directory, not a regular file"),
+    ("--scenario", "missing", "no such file"),
+    ("--replay", "missing", "no such file"),
+]
+
+
+# every file-reading flag: the app's --scenario and --replay, and trace's and serve's --scenario
+@pytest.mark.parametrize(
+    "args, name, reason",
+    [([flag], name, reason) for flag, name, reason in HOSTILE]
+    + [([sub, flag], name, reason) for sub in ("trace", "serve") for flag, name, reason in HOSTILE if flag == "--scenario"],
+)
+def test_hostile_files_exit_2_with_one_short_line(hostile, args, name, reason):
+    path = hostile / name
+    r = subprocess.run([sys.executable, "-m", "bptui", *args, str(path)],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    (line,) = r.stderr.splitlines()
+    assert line.startswith(f"bptui: error: {path}: ") and reason in line, line
+    assert line.count(str(path)) == 1 and len(line) < len(str(path)) + 200
+
+
+def test_a_replay_larger_than_max_history_allows_is_refused_unread(tmp_path):
+    from bptui.session import size_limit
+
+    big = tmp_path / "big.json"
+    with open(big, "wb") as f:
+        f.truncate(size_limit(1000) + 1)  # sparse: refused by its size alone
+    r = run_cli("--replay", str(big), "--max-history", "1000")
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1
+    assert f"{big}: too large: 578,049 bytes (a session of --max-history 1,000 steps takes at most 578,048 bytes)" in r.stderr

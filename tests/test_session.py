@@ -180,3 +180,162 @@ async def test_s_saves_the_scenario_with_the_current_rate(tmp_path):
         await pilot.press("plus", "s")
         await answer(pilot, str(path))
         assert load_scenario(path) == Scenario(layers=3, activation="relu", weights=(0.5, -0.5, 1.0), lr=1.0)
+
+
+# --- hostile files: each refused in one line that names the file, cheaply ---------------
+
+
+def refusal(path, **kw) -> str:
+    with pytest.raises(SessionError) as err:
+        load_session(path, **kw)
+    msg = str(err.value)
+    assert msg.startswith(str(path)) and "\n" not in msg
+    return msg
+
+
+def with_header(tmp_path, **values):
+    """A session file whose header values are replaced by raw JSON text."""
+    _, _, path = session(tmp_path)
+    data = json.loads(path.read_text())
+    parts = [f'"{k}": {values.pop(k) if k in values else json.dumps(v)}' for k, v in data.items()]
+    parts += [f'"{k}": {v}' for k, v in values.items()]
+    path.write_text("{" + ", ".join(parts) + "}\n")
+    return path
+
+
+def test_the_same_default_as_the_command_line():
+    from bptui.cli import DEFAULT_MAX_HISTORY
+    from bptui.session import DEFAULT_MAX_STEPS
+
+    assert DEFAULT_MAX_STEPS == DEFAULT_MAX_HISTORY
+
+
+def test_the_size_limit_holds_the_widest_network_s_sessions(tmp_path):
+    from bptui.session import MAX_STEP_BYTES, size_limit
+
+    worst_row = json.dumps([-2.2250738585072014e-308] * 19)  # 16 parameters, J, lr, rule
+    assert len(worst_row) + len(", ") <= MAX_STEP_BYTES
+    s = Scenario(layers=8, biases=(-1.2345678901234567e-300,) * 8, weights=(-2.2250738585072014e-308,) * 8)
+    _, e, path = session(tmp_path, s, steps=(300, 200))
+    assert load_session(path, max_steps=500)[1].step_count == 500
+    assert path.stat().st_size <= size_limit(500)
+
+
+@pytest.mark.parametrize(
+    "values, reason",
+    [
+        ({"scenario": "[" * 30_000 + "]" * 30_000}, "nested too deeply"),
+        ({"scenario": "[" * 300 + "]" * 300}, "expected a table of settings, got a list"),
+        ({"columns": "[" * 300 + "]" * 300}, "its columns [[[[...]]]] do not fit"),
+    ],
+    ids=["30,000 levels", "300 levels", "300 levels of columns"],
+)
+def test_deep_nesting_is_refused(tmp_path, values, reason):
+    assert reason in refusal(with_header(tmp_path, **values))
+
+
+def test_deep_nesting_in_the_history_is_refused(tmp_path):
+    _, _, path = session(tmp_path)
+    text = path.read_text()
+    for row, reason in (("[" * 300 + "]" * 300 + ", 1, 2, 3, 4", "history row 2 holds something that is not a number"),
+                        # the C scanner gives up at Python's recursion limit (1,000) before the row's 1,024 characters end
+                        ("[" * 100_000 + "]" * 100_000 + ", 1, 2, 3, 4", "damaged: nested too deeply"),
+                        ("true, 1, 2, 3, 4", "history row 2 holds something that is not a number"),
+                        ("1, 2, 3, 4, " * 100 + "5", "history row 2 is longer than any bptui network's")):  # fmt: skip
+        rows = text.split("], [")
+        rows[2] = row
+        path.write_text("], [".join(rows))
+        assert reason in refusal(path)
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/dev/urandom"])
+def test_a_symlink_to_a_device_is_refused_unread(tmp_path, target):
+    link = tmp_path / "s.json"
+    link.symlink_to(target)
+    assert refusal(link) == f"{link}: is a character device ({target}), not a regular file"
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    import os
+
+    fifo = tmp_path / "s.json"
+    os.mkfifo(fifo)
+    assert refusal(fifo) == f"{fifo}: is a named pipe (FIFO), not a regular file"
+
+
+def test_a_file_larger_than_a_session_of_max_history_steps_is_refused_unread(tmp_path, monkeypatch):
+    import bptui.safe_read as sr
+    from bptui.session import size_limit
+
+    big = tmp_path / "big.json"
+    with open(big, "wb") as f:
+        f.truncate(size_limit(200_000) + 1)  # sparse: no disk, and nothing is read
+    monkeypatch.setattr(sr.os, "read", lambda *a: pytest.fail("a file too large was read"))
+    assert refusal(big, max_steps=200_000) == (
+        f"{big}: too large: 102,466,049 bytes (a session of --max-history 200,000 steps takes at most 102,466,048 bytes)"
+    )
+
+
+def test_more_steps_than_max_history_are_refused_as_they_are_read(tmp_path, monkeypatch):
+    import bptui.session as sm
+
+    _, _, path = session(tmp_path)  # 10 steps
+    assert refusal(path, max_steps=5) == f"{path} holds 10 steps, more than --max-history 5: give a larger --max-history"
+    # rows 7 on are never looked at (so a file of millions is refused after max_steps + 1 rows)
+    rows = path.read_text().split("], [")
+    path.write_text("], [".join(rows[:7]) + "], [not JSON at all")
+    edit_step = path.read_text().replace('"step": 10', '"step": 3')
+    path.write_text(edit_step)
+    converted = []
+    real = sm._doubles
+    monkeypatch.setattr(sm, "_doubles", lambda rows, src: converted.append(len(rows)) or real(rows, src))
+    assert refusal(path, max_steps=5) == f"{path} holds more steps than --max-history 5: give a larger --max-history"
+    assert converted == []  # refused before any row became doubles
+
+
+def test_the_history_is_read_into_doubles_a_few_thousand_rows_at_a_time(tmp_path, monkeypatch):
+    import bptui.session as sm
+
+    _, e, path = session(tmp_path, Scenario(), steps=(9000, 1000))
+    converted = []
+    real = sm._doubles
+    monkeypatch.setattr(sm, "_doubles", lambda rows, src: converted.append(len(rows)) or real(rows, src))
+    assert load_session(path)[1].step_count == 10_000
+    assert converted == [4096, 4096, 1809]  # never a Python list per number for the whole file
+
+
+@pytest.mark.parametrize("key", ["version", "rule", "columns", "junk"])
+def test_a_100_mb_value_outside_the_history_is_refused_by_its_length(tmp_path, key):
+    value = '"' + "x" * 100_000_000 + '"' if key != "columns" else "[" + "0.5, " * 20_000_000 + "0]"
+    msg = refusal(with_header(tmp_path, **{key: value}))
+    assert msg.endswith("damaged: more than 65,536 characters outside the history (bptui writes a few hundred)")
+
+
+@pytest.mark.parametrize(
+    "key, shown",
+    [
+        ("version", "session version 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…' (60,000 characters)"),
+        ("rule", "no update rule 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…' (60,000 characters)"),
+        ("columns", "its columns ['xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…' (60,000 characters)] do not fit"),
+    ],
+)
+def test_a_long_value_is_quoted_by_its_start_only(tmp_path, key, shown):
+    long = '"' + "x" * 60_000 + '"'
+    msg = refusal(with_header(tmp_path, **{key: f"[{long}]" if key == "columns" else long}))
+    assert shown in msg and len(msg) < len(str(tmp_path)) + 200
+
+
+def test_an_unreadable_file_names_itself_once(tmp_path, monkeypatch):
+    import bptui.safe_read as sr
+
+    _, _, path = session(tmp_path)
+
+    def denied(p, flags):
+        raise PermissionError(13, "Permission denied", str(p))
+
+    monkeypatch.setattr(sr.os, "open", denied)
+    assert refusal(path) == f"{path}: cannot be read: permission denied"
+    monkeypatch.undo()
+    assert refusal(tmp_path) == f"{tmp_path}: is a directory, not a regular file"
+    path.write_bytes(b"\xff{}")
+    assert refusal(path) == f"{path}: not UTF-8 text (byte 0 is 0xff)"
