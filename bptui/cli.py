@@ -62,23 +62,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def build_trace_parser() -> argparse.ArgumentParser:
-    p = OptionParser(
-        prog="bptui trace",
-        description="Print steps 0..N of a scenario: step 0 is the start, step k the state after k updates.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_scenario_options(p)
-    p.add_argument("--steps", type=arg_type(parse_whole, "steps", 0, 10_000_000), default=10, metavar="N", help="how many updates (default 10)")
-    p.add_argument(
-        "--format",
-        choices=("table", "csv", "json", "summary"),
-        default="table",
-        help="table (default), csv, json (JSON Lines, one object a step) or summary (the last step only)",
-    )
-    return p
-
-
 def make_engine(scenario: Scenario) -> Engine:
     return scenario.engine()
 

@@ -7,6 +7,7 @@ This module never imports Textual."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import math
@@ -17,6 +18,8 @@ from typing import Iterator, Sequence, TextIO
 from bptui.engine import Divergence, Engine
 from bptui.graph import Network, Trace
 from bptui.numfmt import fmt
+from bptui.options import OptionParser, add_scenario_options, arg_type, join_negative_values, scenario_from_args
+from bptui.scenario import parse_whole
 
 # Steps are taken this many at a time, each chunk by a fresh engine that
 # starts from the last one's weights (so its state is recomputed from them,
@@ -169,13 +172,28 @@ def _cell(v) -> str:
     return str(v)
 
 
-def main(argv: Sequence[str]) -> int:
-    from bptui.cli import build_trace_parser, join_negative_values, make_engine, scenario_from_args
+def build_trace_parser() -> argparse.ArgumentParser:
+    p = OptionParser(
+        prog="bptui trace",
+        description="Print steps 0..N of a scenario: step 0 is the start, step k the state after k updates.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_scenario_options(p)
+    p.add_argument("--steps", type=arg_type(parse_whole, "steps", 0, 10_000_000), default=10, metavar="N", help="how many updates (default 10)")
+    p.add_argument(
+        "--format",
+        choices=("table", "csv", "json", "summary"),
+        default="table",
+        help="table (default), csv, json (JSON Lines, one object a step) or summary (the last step only)",
+    )
+    return p
 
+
+def main(argv: Sequence[str]) -> int:
     parser = build_trace_parser()
     args = parser.parse_args(join_negative_values(argv))
     try:
-        engine = make_engine(scenario_from_args(args))
+        engine = scenario_from_args(args).engine()
     except ValueError as e:
         parser.error(str(e))
     run = Run(engine, args.steps)
