@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 from bptui.engine import Engine, ResetMemo
+from bptui.file_question import ask_for_file
 from bptui.landscape import HERE, TRAIL
 from bptui.networks import stuck_note
 from bptui.numfmt import count, fmt
@@ -444,13 +444,13 @@ class Stepper:
         if not self.files:
             self.say("Export is off here: this bptui is served over SSH and writes no files.")
             return
-        self._ask_file(EXPORT_LABEL, f"bptui-session-step{self.engine.step_count}.json", self._export)
+        ask_for_file(self.ask, self.say, EXPORT_LABEL, f"bptui-session-step{self.engine.step_count}.json", self._export)
 
     def save_scenario(self) -> None:
         if not self.files:
             self.say("Saving is off here: this bptui is served over SSH and writes no files.")
             return
-        self._ask_file(SAVE_LABEL, "scenario.toml", self._save)
+        ask_for_file(self.ask, self.say, SAVE_LABEL, "scenario.toml", self._save)
 
     def _export(self, path: Path, overwrite: bool) -> str:
         export_session(path, self.engine, self.scenario, overwrite=overwrite)
@@ -459,45 +459,3 @@ class Stepper:
     def _save(self, path: Path, overwrite: bool) -> str:
         save_scenario(path, replace(self.scenario, lr=self.engine.lr), overwrite=overwrite)
         return f"Saved the scenario (starting point, current rate) to {path}."
-
-    def _ask_file(self, label: str, default: str, write: Callable[[Path, bool], str], reason: str = "") -> None:
-        """Ask for a file name, then (if it exists) whether to overwrite it;
-        `write(path, overwrite)` says what it did, or raises OSError. A failed
-        overwrite asks for the name again, saying why."""
-
-        def written(path: Path, overwrite: bool) -> str | None:
-            try:
-                self.say(write(path, overwrite))
-            except (OSError, ValueError) as e:
-                return f"Not written: {getattr(e, 'strerror', None) or e}"
-            return None
-
-        def named(answer: str) -> str | None:
-            if not answer.strip():
-                return "Type a file name"
-            path = Path(answer.strip()).expanduser()
-            try:
-                is_dir, exists = path.is_dir(), path.exists()
-            except (OSError, ValueError) as e:  # a name too long, a folder we may not read
-                return f"Not written: {getattr(e, 'strerror', None) or e}"
-            if is_dir:
-                return f"{path} is a folder"
-            if not exists:
-                return written(path, False)
-
-            def confirmed(yes: str) -> str | None:
-                if yes.strip().lower() not in ("y", "yes"):
-                    self.say(f"Not written: {path.name} is unchanged.")
-                    return None
-                failed = written(path, True)
-                if failed:
-                    self._ask_file(label, str(path), write, failed)
-                return None
-
-            self.ask(Prompt(f"{path} exists. Overwrite it? (y/n)", "", confirmed, nothing))
-            return None
-
-        def nothing() -> None:
-            self.say("Nothing written.")
-
-        self.ask(Prompt(label, default, named, nothing, reason=reason))
