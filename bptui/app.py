@@ -208,8 +208,9 @@ class BptuiApp(App[None]):
         self._drawn = self.stepper.version
         f = self.frames.frame()
         bar = self.query_one(MessageBar)
+        if (f.asking is None) != (bar.prompt is None):
+            self.refresh_bindings()  # the Footer: the stepper's keys, or the question's
         bar.show(f.message, f.asking)
-        self.refresh_bindings()
         forward = self.query_one(ForwardPane)
         forward.keep_below = LANDSCAPE_ROWS if f.show_landscape else CHART_ROWS
         forward.show(f)
@@ -222,7 +223,8 @@ class BptuiApp(App[None]):
 
     def _draw_chart(self, f: Frame) -> None:
         chart, land = self.query_one(CostChart), self.query_one(LandscapeView)
-        chart.display, land.display = not f.show_landscape, f.show_landscape
+        if land.display != f.show_landscape:  # a change of display lays the screen out again
+            chart.display, land.display = not f.show_landscape, f.show_landscape
         if chart.log_steps != f.log_steps:
             chart.set_log_steps(f.log_steps)
         if f.show_landscape:

@@ -25,13 +25,15 @@ LANDSCAPE_ROWS = 12
 class ForwardPane(LabelledPane):
     BORDER_TITLE = "Forward pass"
     keep_below = CHART_ROWS  # rows left to the pane under this one
+    _max_room = -1
 
     def show(self, frame: Frame) -> None:
         """Every node's value; in a walk, · for nodes not computed yet and the
         current one marked."""
         net, walk, values = frame.network, frame.walk, frame.trace.values
         room = self._room()
-        if self.styles.max_height != room + 2 and room < 10**6:
+        if room < 10**6 and room != self._max_room:
+            self._max_room = room  # a new max-height lays the column out again: only on a change
             self.styles.max_height = room + 2
         if room < len(net.nodes):
             # room kept on every row for a walk's ◀, so rows never reflow
