@@ -178,12 +178,10 @@ def stuck_note(trace: Trace, lr: float) -> str | None:
     if dead:
         names = ", ".join(dead)
         causes.append(f"relu {'unit' if len(dead) == 1 else 'units'} {names} "
-                      f"{'is' if len(dead) == 1 else 'are'} dead (z ≤ 0, so relu′ is 0 and no gradient passes back)")
+                      f"{'is' if len(dead) == 1 else 'are'} dead (z ≤ 0: relu′ = 0)")
     if flat:
-        names = ", ".join(f"{name} (slope {fmt(v, keep_zeros=False, digits=2)})" for name, v in flat)
-        causes.append(f"{'unit' if len(flat) == 1 else 'units'} {names} saturated: "
-                      "their slope is about 0, so no gradient passes back")
+        names = ", ".join(name for name, _ in flat)
+        causes.append(f"{'unit' if len(flat) == 1 else 'units'} {names} saturated (slope ≈ 0)")
     what = "every gradient is 0" if zero else "every update lr × gradient is below a weight's last digit"
     why = f": {'; '.join(causes)}" if causes else ""
-    return (f"Stuck: {what}{why}. Steps change nothing; undo (u), another rate (l) or other starting "
-            "weights (--weights) would help.")
+    return f"Stuck: {what}{why}. Steps change nothing: undo (u), another rate (l) or other weights (--weights)."

@@ -308,7 +308,7 @@ def test_stuck_says_why_when_no_weight_can_move():
     t = e.trace
     assert all(t.grad(p) == 0.0 for p in e.network.params) and t.values["z1"] < 0  # independently: dead
     note = stuck_note(t, e.lr)
-    assert "every gradient is 0" in note and "relu units h, o are dead" in note and "undo (u)" in note
+    assert "every gradient is 0" in note and "relu units h, o are dead (z ≤ 0: relu′ = 0)" in note and "undo (u)" in note
     e = make_engine(Scenario())
     e.set_lr(1e300)
     e.step(2)
