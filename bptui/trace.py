@@ -37,6 +37,9 @@ def step_record(step: int, trace: Trace, lr: float | None) -> dict:
     record["gradients"] = {p: trace.grad(p) for p in net.params}
     record["forward"] = {n.name: trace.values[n.name] for n in net.nodes if n.kind == "op" and n.name != net.loss}
     record["factors"] = {e.symbol: trace.factors[e.key] for e in net.edges}
+    # the running product from J down to each node, dJ/dn: upstream × local,
+    # summed where paths meet (the parameters' are the gradients)
+    record["adjoints"] = {n: trace.adjoints[n] for n in net.adjoint_nodes[1:] if n not in net.params}
     record["lr"] = lr  # the rate of the update that led here (None at step 0)
     return record
 

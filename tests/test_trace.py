@@ -200,3 +200,29 @@ def test_a_table_of_many_steps_takes_no_more_memory_than_one_of_few():
 
     few, many = peak(5_000), peak(50_000)
     assert many < 1.3 * few, (few, many)
+
+
+def test_json_carries_every_nodes_adjoint():
+    import json
+    import math
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "bptui", "trace", "--steps", "0", "--format", "json"],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    adjoints = json.loads(out.splitlines()[0])["adjoints"]
+    # the question's numbers by hand: upstream × local from J down
+    from bptui.scenario import Scenario
+
+    w1, w2 = Scenario().initial_weights()
+    h = 1 / (1 + math.exp(-w1 * 2))
+    o = 1 / (1 + math.exp(-w2 * h))
+    dJ_do = 2 * (o - 4)
+    dJ_dz2 = dJ_do * o * (1 - o)
+    dJ_dh = dJ_dz2 * w2
+    dJ_dz1 = dJ_dh * h * (1 - h)
+    assert set(adjoints) == {"o", "z2", "h", "z1"}
+    for name, want in (("o", dJ_do), ("z2", dJ_dz2), ("h", dJ_dh), ("z1", dJ_dz1)):
+        assert adjoints[name] == pytest.approx(want, rel=1e-12)
+    assert f"{adjoints['z2']:.7g}" == "-1.747735" and f"{adjoints['h']:.7g}" == "-0.03626891"
+    assert f"{adjoints['z1']:.7g}" == "-0.005263426"
