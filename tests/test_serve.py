@@ -32,7 +32,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, tmp: Path, *args: str, env: dict | None = None) -> None:
+    def __init__(self, tmp: Path, *args: str, env: dict | None = None, preexec_fn=None) -> None:
         self.port = free_port()
         self.key = tmp / "host_key"
         self.err_path = tmp / f"serve-{self.port}.err"
@@ -42,6 +42,7 @@ class Server:
             stderr=open(self.err_path, "w"),
             text=True,
             env={**os.environ, "XDG_DATA_HOME": str(tmp / "data"), **(env or {})},
+            preexec_fn=preexec_fn,
         )
         self.banner = [self.proc.stdout.readline() for _ in range(3)]
         assert "listening on " in self.banner[0], (self.banner, self.log)

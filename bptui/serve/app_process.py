@@ -12,6 +12,8 @@ import pwd
 import re
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,12 +92,20 @@ class AppHome:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+def _lower_limit(which: int, value: int) -> None:
+    """Lower a resource limit to `value`, never above its hard limit (which
+    the child could not raise)."""
+    hard = resource.getrlimit(which)[1]
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
 def _limit_child(memory_mib: int, nice: int) -> None:  # in the child, before exec
     take_terminal()
-    data = memory_mib * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_DATA, (data, data))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash writes no core
-    resource.setrlimit(resource.RLIMIT_NOFILE, (APP_MAX_FILES, APP_MAX_FILES))
+    _lower_limit(resource.RLIMIT_DATA, memory_mib * 1024 * 1024)
+    _lower_limit(resource.RLIMIT_CORE, 0)  # a crash writes no core
+    _lower_limit(resource.RLIMIT_NOFILE, APP_MAX_FILES)
     if nice:
         os.nice(nice)
 
@@ -136,7 +146,8 @@ async def start_app(
 
 
 def find_user(name: str) -> pwd.struct_passwd:
-    """The unprivileged user for --user; ValueError says why not."""
+    """The unprivileged user for --user, once it has been seen to start this
+    bptui; ValueError says why not."""
     try:
         user = pwd.getpwnam(name)
     except KeyError:
@@ -145,4 +156,18 @@ def find_user(name: str) -> pwd.struct_passwd:
         raise ValueError(f"--user {name}: that is root; name an unprivileged user")
     if os.geteuid() != 0:
         raise ValueError(f"--user {name}: only a server run as root can run apps as another user")
+    try:
+        tried = subprocess.run(
+            [sys.executable, "-c", "import bptui.app"],
+            user=user.pw_uid, group=user.pw_gid, extra_groups=[], cwd="/",
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/"},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    except OSError as e:
+        raise ValueError(f"--user {name}: {name} cannot run {sys.executable} ({e.strerror})") from None
+    except subprocess.TimeoutExpired:
+        raise ValueError(f"--user {name}: bptui did not load as {name} within two minutes") from None
+    if tried.returncode != 0:
+        last = (tried.stderr.strip().splitlines() or ["no message"])[-1]
+        raise ValueError(f"--user {name}: bptui does not load as {name} ({last})")
     return user

@@ -2,29 +2,40 @@
 delay rather than a ban (a class behind one NAT shares an address).
 
 Every wrong password adds one to its address's penalty, which halves every
-HALF_LIFE seconds of quiet. A password attempt from an address with a penalty
-of p ≥ 1 waits FIRST_DELAY × 2^(p − 1) seconds, at most MAX_DELAY, before it is
-checked. An address has at most its admission limit of connections logging in
-at once, so it is held to about per_address / MAX_DELAY guesses a second,
-however many connections it opens, while a right password from anywhere else
-is checked at once and from that address within MAX_DELAY.
+HALF_LIFE seconds of quiet. While an address's penalty is 1 or more:
+
+- each attempt from it waits FIRST_DELAY × 2^(penalty − 1) seconds, at most
+  MAX_DELAY, before it is checked;
+- its attempts, from all its connections, are checked one at a time in the
+  order they came, at most one every SPACING seconds.
+
+So an address guesses at most 1 / SPACING times a second however many
+connections it opens, and a right password from it waits at most MAX_DELAY or
+its place in line (the line is no longer than the address's connections
+logging in), while an address without recent failures is checked at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 FIRST_DELAY = 0.5
-MAX_DELAY = 4.0
+MAX_DELAY = 3.0
+SPACING = 0.25
 HALF_LIFE = 30.0
 # addresses remembered at most (the quietest are forgotten first)
 MAX_ADDRESSES = 10_000
 
 
 class PasswordBackoff:
-    def __init__(self, first: float = FIRST_DELAY, cap: float = MAX_DELAY, half_life: float = HALF_LIFE) -> None:
-        self.first, self.cap, self.half_life = first, cap, half_life
+    def __init__(
+        self, first: float = FIRST_DELAY, cap: float = MAX_DELAY, spacing: float = SPACING, half_life: float = HALF_LIFE
+    ) -> None:
+        self.first, self.cap, self.spacing, self.half_life = first, cap, spacing, half_life
         self._penalty: dict[str, tuple[float, float]] = {}  # address: (penalty, when)
+        self._lines: dict[str, asyncio.Lock] = {}  # asyncio's Lock serves its waiters in order
+        self._last_check: dict[str, float] = {}
 
     def penalty(self, address: str, now: float | None = None) -> float:
         now = time.monotonic() if now is None else now
@@ -32,9 +43,24 @@ class PasswordBackoff:
         return p * 0.5 ** ((now - when) / self.half_life)
 
     def delay(self, address: str, now: float | None = None) -> float:
-        """Seconds the next attempt from `address` waits before it is checked."""
+        """Seconds the next attempt from `address` waits at least."""
         p = self.penalty(address, now)
         return 0.0 if p < 1 else min(self.cap, self.first * 2 ** (p - 1))
+
+    async def turn(self, address: str) -> None:
+        """Wait until an attempt from `address` may be checked."""
+        now = time.monotonic()
+        delay = self.delay(address, now)
+        if not delay:
+            return
+        ready = now + delay
+        line = self._lines.setdefault(address, asyncio.Lock())
+        async with line:
+            due = max(ready, self._last_check.get(address, 0.0) + self.spacing)
+            wait = due - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._last_check[address] = time.monotonic()
 
     def failed(self, address: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
@@ -42,3 +68,7 @@ class PasswordBackoff:
         if len(self._penalty) > MAX_ADDRESSES:
             quietest = min(self._penalty, key=lambda a: self.penalty(a, now))
             del self._penalty[quietest]
+            self._last_check.pop(quietest, None)
+            line = self._lines.get(quietest)
+            if line is not None and not line.locked():
+                del self._lines[quietest]

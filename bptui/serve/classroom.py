@@ -27,9 +27,10 @@ MAX_PASSWORD_TRIES = 3
 DEFAULT_LOGIN_TIMEOUT = 30
 # connections not yet a running app: at most max(MIN_WAITING, 2 × max-sessions)
 # in all, random early drop from half of that, and DEFAULT_WAITING_PER_ADDRESS
-# from one address
+# from one address (a guessing address's line of password checks is no longer:
+# 24 × backoff.SPACING plus its delay stays under 10 s)
 MIN_WAITING = 20
-DEFAULT_WAITING_PER_ADDRESS = 10
+DEFAULT_WAITING_PER_ADDRESS = 24
 
 
 @dataclass

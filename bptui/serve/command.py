@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--app-memory",
-        type=_arg(_whole, "the app memory", 100, 1_000_000),
+        type=_arg(_whole, "the app memory", 50, 1_000_000),
         default=DEFAULT_APP_MEMORY_MIB,
         metavar="MiB",
         help=f"memory each student's app may take (default {DEFAULT_APP_MEMORY_MIB}); past it, that session ends",

@@ -128,9 +128,7 @@ class ClassroomServer(asyncssh.SSHServer):
     async def validate_password(self, username: str, password: str) -> bool:
         # an address that guessed wrong lately waits before its guess is
         # checked, whichever connection it comes on
-        delay = self.room.backoff.delay(self.address)
-        if delay:
-            await asyncio.sleep(delay)
+        await self.room.backoff.turn(self.address)
         # constant time: how much of a guess was right must not show in timing
         if hmac.compare_digest(password.encode("utf-8", "replace"), self.room.settings.password.encode()):
             return True
