@@ -27,6 +27,7 @@ from pathlib import Path
 import asyncssh
 
 PASSWORD = "correct horse battery"
+GUESSERS = 20
 
 
 def free_port() -> int:
@@ -62,14 +63,14 @@ class Server:
         self.proc.wait(20)
 
 
-async def get_in(port: int, source: str, password: str | None = None, tries: int = 20) -> tuple[float, int]:
+async def get_in(port: int, source: str, password: str | None = None, tries: int = 10) -> tuple[float, int]:
     """Seconds from the first try until the first screen, and the tries."""
     start = time.perf_counter()
     for n in range(1, tries + 1):
         try:
             async with asyncssh.connect(
                 "127.0.0.1", port, username="bench", known_hosts=None, client_keys=None, agent_path=None,
-                local_addr=(source, 0), password=password, connect_timeout=20,
+                local_addr=(source, 0), password=password, connect_timeout=15, login_timeout=15,
             ) as conn:  # fmt: skip
                 p = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
                 got = b""
@@ -184,11 +185,11 @@ def main() -> None:
         report(f"300 silent sockets ({counts[0]:,} drops)", other, same, mem, per_min)
         server.stop()
 
-        # 30 connections from 127.0.0.1 guessing the password
+        # GUESSERS connections from 127.0.0.1 guessing the password
         server = Server(tmp, "--password-file", str(pw))
         log0, t0 = server.log_bytes(), time.monotonic()
         result: dict[str, object] = {}
-        attack = threading.Thread(target=lambda: result.update(sent=asyncio.run(guessers(server.port, 30, args.seconds))))
+        attack = threading.Thread(target=lambda: result.update(sent=asyncio.run(guessers(server.port, GUESSERS, args.seconds))))
         attack.start()
         time.sleep(3)
         other = asyncio.run(get_in(server.port, "127.0.0.2", PASSWORD))
@@ -199,7 +200,7 @@ def main() -> None:
         server.stop()  # its last log summary
         log = server.log_path.read_text()
         per_min = (server.log_bytes() - log0) / elapsed * 60
-        report("30 connections guessing", other, same, mem, per_min)
+        report(f"{GUESSERS} connections guessing", other, same, mem, per_min)
         print(f"{'':<34} guesses checked {checked_guesses(log) / args.seconds:.1f}/s (sent {result['sent']:,})")
 
         # one student pastes 10 MiB of plain keys, then Ctrl-C and q

@@ -74,8 +74,10 @@ def test_a_plain_multi_megabyte_paste_keeps_the_app_small_and_q_still_quits(tmp_
             assert peak < APP_RSS_BOUND_MIB, f"the app grew to {peak} MiB during the paste"
         ssh.stdin.write(b"\x03")
         ssh.stdin.flush()
+        deadline = time.monotonic() + 120  # liveness only: bounded, it takes a few seconds
         while not any(b"to quit the app" in c for c in shown) and ssh.poll() is None:
             peak = max(peak, status_kib(pid, "VmRSS") // 1024)
+            assert time.monotonic() < deadline, f"the Ctrl-C behind the paste was buried (app at {peak} MiB)"
             time.sleep(0.1)
         assert peak < APP_RSS_BOUND_MIB, f"the app grew to {peak} MiB during the paste"
         ssh.stdin.write(b"q")
