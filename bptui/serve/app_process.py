@@ -1,0 +1,173 @@
+"""Starting one student's app: its command, its environment, its pty, and
+the limits it runs under (memory, niceness, and the user it runs as), so that a
+fault nobody foresaw ends one session and never the machine."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import pty
+import pwd
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bptui.input_driver import DRIVER_SETTING
+from bptui.serve.terminal import quiet_until_the_app_reads, set_winsize, take_terminal
+
+# what a student's ssh may pass through to their app (OpenSSH sends only what
+# the client's SendEnv names), and the only values they may take: a locale
+# (en_US.UTF-8, de_DE@euro), a colour setting (truecolor, 24bit, 1)
+PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM")
+ENV_VALUE_PATTERN = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
+DEFAULT_APP_MEMORY_MIB = 300  # an app at rest holds about 90 MiB of data
+DEFAULT_APP_NICE = 10
+# descriptors an app may open (it needs a handful; the server may hold many)
+APP_MAX_FILES = 256
+
+
+@dataclass(frozen=True)
+class AppLimits:
+    memory_mib: int = DEFAULT_APP_MEMORY_MIB
+    nice: int = DEFAULT_APP_NICE
+    user: pwd.struct_passwd | None = None  # run as this user (the server is root)
+
+
+def client_environment(given: dict) -> tuple[dict[str, str], list[str]]:
+    """What of the client's environment reaches the app, and the names of
+    the variables dropped because their value is not one such a setting has."""
+    passed, dropped = {}, []
+    for name, value in given.items():
+        if not isinstance(name, str) or name not in PASSED_ENV:
+            continue  # not asked for: asyncssh hands over all the client sent
+        if isinstance(value, str) and ENV_VALUE_PATTERN.fullmatch(value):
+            passed[name] = value
+        else:
+            dropped.append(name)
+    return passed, dropped
+
+
+def app_environment(term: str, client_env: dict[str, str], home: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": home,
+        "TERM": term,
+        "LANG": "C.UTF-8",
+        # the app reads its terminal only while it keeps up (bounded input)
+        "TEXTUAL_DRIVER": DRIVER_SETTING,
+        # a network this small needs no BLAS threads, each costing memory
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        **client_env,
+    }
+
+
+def describe_start_error(e: BaseException) -> str:
+    """A failed start's cause in words, for the teacher's log."""
+    if isinstance(e, OSError) and e.errno is not None:
+        name = errno.errorcode.get(e.errno, str(e.errno))
+        where = f" ({e.filename})" if e.filename else ""
+        return f"{e.strerror or e} [{name}]{where}"
+    return f"{type(e).__name__}: {e}"
+
+
+class AppHome:
+    """A working directory and HOME of the app's own, when it runs as
+    another user: it never starts among the teacher's files. Removed when
+    the session ends."""
+
+    def __init__(self, base: Path, user: pwd.struct_passwd) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="home-", dir=base))
+        os.chown(self.path, user.pw_uid, user.pw_gid)
+        os.chmod(self.path, 0o700)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _lower_limit(which: int, value: int) -> None:
+    """Lower a resource limit to `value`, never above its hard limit (which
+    the child could not raise)."""
+    hard = resource.getrlimit(which)[1]
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
+def _limit_child(memory_mib: int, nice: int) -> None:  # in the child, before exec
+    take_terminal()
+    _lower_limit(resource.RLIMIT_DATA, memory_mib * 1024 * 1024)
+    _lower_limit(resource.RLIMIT_CORE, 0)  # a crash writes no core
+    _lower_limit(resource.RLIMIT_NOFILE, APP_MAX_FILES)
+    if nice:
+        os.nice(nice)
+
+
+async def start_app(
+    command: list[str], size: tuple[int, int], env: dict[str, str], limits: AppLimits, cwd: str | None
+) -> tuple[asyncio.subprocess.Process, int]:
+    """The app, running in a new pty sized `size`: its process and the pty's
+    master end (non-blocking). Raises OSError if either cannot be made."""
+    master, slave = pty.openpty()
+    try:
+        set_winsize(slave, *size)
+        quiet_until_the_app_reads(slave)
+        ids = {}
+        if limits.user is not None:
+            os.fchown(slave, limits.user.pw_uid, -1)
+            ids = {"user": limits.user.pw_uid, "group": limits.user.pw_gid, "extra_groups": []}
+        proc = await asyncio.create_subprocess_exec(
+            *command,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=lambda: _limit_child(limits.memory_mib, limits.nice),
+            **ids,
+        )
+    except BaseException:
+        os.close(master)
+        raise
+    finally:
+        os.close(slave)
+    # never block the event loop on one student's terminal: every other
+    # session runs on it too
+    os.set_blocking(master, False)
+    return proc, master
+
+
+def find_user(name: str) -> pwd.struct_passwd:
+    """The unprivileged user for --user, once it has been seen to start this
+    bptui; ValueError says why not."""
+    try:
+        user = pwd.getpwnam(name)
+    except KeyError:
+        raise ValueError(f"--user {name}: no such user") from None
+    if user.pw_uid == 0:
+        raise ValueError(f"--user {name}: that is root; name an unprivileged user")
+    if os.geteuid() != 0:
+        raise ValueError(f"--user {name}: only a server run as root can run apps as another user")
+    try:
+        tried = subprocess.run(
+            [sys.executable, "-c", "import bptui.app"],
+            user=user.pw_uid, group=user.pw_gid, extra_groups=[], cwd="/",
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/"},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    except OSError as e:
+        raise ValueError(f"--user {name}: {name} cannot run {sys.executable} ({e.strerror})") from None
+    except subprocess.TimeoutExpired:
+        raise ValueError(f"--user {name}: bptui did not load as {name} within two minutes") from None
+    if tried.returncode != 0:
+        last = (tried.stderr.strip().splitlines() or ["no message"])[-1]
+        raise ValueError(f"--user {name}: bptui does not load as {name} ({last})")
+    return user
