@@ -66,10 +66,6 @@ def make_engine(scenario: Scenario) -> Engine:
     return scenario.engine()
 
 
-# the names serve still takes from here, until it takes them from bptui.options
-_Parser, _arg, _whole = OptionParser, arg_type, parse_whole
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["trace"]:

@@ -314,7 +314,7 @@ def test_beyond_loopback_without_a_secret_prints_a_class_code(tmp_path):
     "args, reason",
     [
         (["--port", "70000"], "the port must be between 0 and 65,535"),
-        (["--password-file", "/nonexistent"], "cannot read a password"),
+        (["--password-file", "/nonexistent"], "--password-file /nonexistent: no such file"),
         (["--authorized-keys", "/nonexistent"], "no such file"),
         (["--max-sessions", "0"], "max sessions must be between 1"),
         (["--layers", "9"], "layers must be between 1 and 8"),

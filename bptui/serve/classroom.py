@@ -6,16 +6,13 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import asyncssh
 
 from bptui.serve.admission import Admission
 from bptui.serve.app_process import AppLimits
 from bptui.serve.backoff import PasswordBackoff
 from bptui.serve.log import FoldingLog
-
-if TYPE_CHECKING:
-    from bptui.serve.connection import ClassroomServer
-    from bptui.serve.session import AppSession
 
 # what one student's app may hold: 200,000 steps of history is 8 MB for the
 # question's network (each student's `j` could otherwise fill the server's
@@ -55,8 +52,10 @@ class Classroom:
         total = max(MIN_WAITING, 2 * settings.max_sessions)
         self.admission = Admission(per_address=settings.waiting_per_address, total=total, start=total // 2)
         self.backoff = PasswordBackoff()
-        self.sessions: set[AppSession] = set()  # apps running, or starting
-        self.connections: set[ClassroomServer] = set()
+        # (typed by their asyncssh bases: session and connection build on this
+        # module, not it on them)
+        self.sessions: set[asyncssh.SSHServerSession] = set()  # apps running, or starting
+        self.connections: set[asyncssh.SSHServer] = set()
         self.stopping = False
 
     def app_command(self) -> list[str]:

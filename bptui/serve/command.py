@@ -14,7 +14,16 @@ from typing import Sequence
 
 import asyncssh
 
-from bptui.scenario import Scenario
+from bptui.options import (
+    OptionParser,
+    add_history_option,
+    add_scenario_options,
+    arg_type,
+    join_negative_values,
+    scenario_from_args,
+)
+from bptui.safe_read import UnreadableFile, read_text
+from bptui.scenario import Scenario, parse_whole
 from bptui.scenario_file import dumps
 from bptui.serve.app_process import DEFAULT_APP_MEMORY_MIB, DEFAULT_APP_NICE, AppLimits, find_user
 from bptui.serve.classroom import (
@@ -28,6 +37,7 @@ from bptui.serve.server import ListenError, data_dir, is_loopback, serve
 
 PASSWORD_ENV = "BPTUI_CLASS_PASSWORD"
 DEFAULT_PORT = 2222
+PASSWORD_FILE_BYTES = 4096  # a password is a line; nothing longer is read
 # a class code: 12 characters from 32 that cannot be misread (no 0/o, 1/l),
 # 60 bits: at the back-off's few guesses a second from each of a thousand
 # addresses, a term of guessing finds it with odds below one in ten thousand
@@ -41,9 +51,7 @@ def class_code() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bptui.cli import _arg, _Parser, _whole, add_history_option, add_scenario_options
-
-    p = _Parser(
+    p = OptionParser(
         prog="bptui serve",
         description=(
             "Serve bptui over SSH: every student who connects gets their own stepper. "
@@ -53,42 +61,42 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=_arg(_whole, "the port", 0, 65535), default=DEFAULT_PORT, help="default 2222")
+    p.add_argument("--port", type=arg_type(parse_whole, "the port", 0, 65535), default=DEFAULT_PORT, help="default 2222")
     p.add_argument("--host-key", metavar="PATH", help=f"host key file, created on first run (default {data_dir()}/ssh_host_ed25519_key)")
     p.add_argument("--password-file", metavar="FILE", help=f"the class password, first line of FILE (or set ${PASSWORD_ENV})")
     p.add_argument("--authorized-keys", metavar="FILE", help="accept the public keys in this authorized_keys file")
-    p.add_argument("--max-sessions", type=_arg(_whole, "max sessions", 1, 10_000), default=50, help="default 50")
+    p.add_argument("--max-sessions", type=arg_type(parse_whole, "max sessions", 1, 10_000), default=50, help="default 50")
     p.add_argument(
         "--idle-timeout",
-        type=_arg(_whole, "the idle timeout", 0, 7 * 24 * 3600),
+        type=arg_type(parse_whole, "the idle timeout", 0, 7 * 24 * 3600),
         default=3600,
         metavar="SECONDS",
         help="end a session after this long without a key (default 3600; 0: never)",
     )
     p.add_argument(
         "--login-timeout",
-        type=_arg(_whole, "the login timeout", 1, 3600),
+        type=arg_type(parse_whole, "the login timeout", 1, 3600),
         default=DEFAULT_LOGIN_TIMEOUT,
         metavar="SECONDS",
         help=f"time from connecting to a running app: logging in and opening the session (default {DEFAULT_LOGIN_TIMEOUT})",
     )
     p.add_argument(
         "--max-waiting-per-address",
-        type=_arg(_whole, "max waiting per address", 1, 10_000),
+        type=arg_type(parse_whole, "max waiting per address", 1, 10_000),
         default=DEFAULT_WAITING_PER_ADDRESS,
         metavar="N",
         help=f"connections from one address that may be logging in at once (default {DEFAULT_WAITING_PER_ADDRESS})",
     )
     p.add_argument(
         "--app-memory",
-        type=_arg(_whole, "the app memory", 50, 1_000_000),
+        type=arg_type(parse_whole, "the app memory", 50, 1_000_000),
         default=DEFAULT_APP_MEMORY_MIB,
         metavar="MiB",
         help=f"memory each student's app may take (default {DEFAULT_APP_MEMORY_MIB}); past it, that session ends",
     )
     p.add_argument(
         "--app-nice",
-        type=_arg(_whole, "the app niceness", 0, 19),
+        type=arg_type(parse_whole, "the app niceness", 0, 19),
         default=DEFAULT_APP_NICE,
         metavar="N",
         help=f"CPU niceness of students' apps, 0-19 (default {DEFAULT_APP_NICE}: the server comes first)",
@@ -103,9 +111,11 @@ def _password(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str 
     password = os.environ.get(PASSWORD_ENV) or None
     if args.password_file:
         try:
-            password = Path(args.password_file).read_text(encoding="utf-8").splitlines()[0].strip()
-        except (OSError, IndexError, UnicodeDecodeError) as e:
-            parser.error(f"--password-file {args.password_file}: cannot read a password ({e})")
+            # a password file is a line: a device, a FIFO or a huge file is refused unread
+            text = read_text(args.password_file, PASSWORD_FILE_BYTES, "a password file is one line")
+            password = text.splitlines()[0].strip() if text else ""
+        except UnreadableFile as e:
+            parser.error(f"--password-file {e}")
         if not password:
             parser.error(f"--password-file {args.password_file}: the first line is empty")
     return password
@@ -124,13 +134,11 @@ def _share_with(user_given: bool, tmp: Path, scenario_file: Path) -> Path | None
 
 
 def main(argv: Sequence[str]) -> int:
-    from bptui.cli import join_negative_values, make_engine, scenario_from_args
-
     parser = build_parser()
     args = parser.parse_args(join_negative_values(list(argv)))
     try:
         scenario: Scenario = scenario_from_args(args)
-        make_engine(scenario)  # every student starts from a scenario that runs
+        scenario.engine()  # every student starts from a scenario that runs
         user = find_user(args.user) if args.user else None
     except ValueError as e:
         parser.error(str(e))

@@ -8,16 +8,12 @@ import asyncio
 import os
 import signal
 import time
-from typing import TYPE_CHECKING
 
 import asyncssh
 
 from bptui.serve.app_process import AppHome, app_environment, client_environment, describe_start_error, start_app
 from bptui.serve.classroom import Classroom
 from bptui.serve.terminal import DEFAULT_TERM, TERM_PATTERN, TERMINAL_RESET, set_winsize
-
-if TYPE_CHECKING:
-    from bptui.serve.connection import ClassroomServer
 
 # keys a student typed or pasted that the app has not read yet: past this,
 # their channel stops reading (SSH flow control holds the rest at the client)
@@ -27,7 +23,7 @@ OUTPUT_TAIL = 4096
 
 
 class AppSession(asyncssh.SSHServerSession):
-    def __init__(self, room: Classroom, server: ClassroomServer) -> None:
+    def __init__(self, room: Classroom, server: asyncssh.SSHServer) -> None:
         self.room = room
         self.server = server
         self.chan: asyncssh.SSHServerChannel | None = None
