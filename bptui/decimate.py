@@ -90,6 +90,22 @@ class LogScale:
 SCALES = {"linear": LinearScale, "log": LogScale}
 
 
+def fold(store, extremes: Extremes, new: bool) -> None:
+    """Fold extremes into a store's lo/lo_at/hi/hi_at lists: as a new last
+    entry, or into the last one."""
+    v_lo, lo_at, v_hi, hi_at = extremes
+    if new:
+        store.lo.append(v_lo)
+        store.lo_at.append(lo_at)
+        store.hi.append(v_hi)
+        store.hi_at.append(hi_at)
+        return
+    if v_lo < store.lo[-1]:
+        store.lo[-1], store.lo_at[-1] = v_lo, lo_at
+    if v_hi > store.hi[-1]:
+        store.hi[-1], store.hi_at[-1] = v_hi, hi_at
+
+
 class MinMaxDecimator:
     def __init__(self, max_buckets: int, scale: str = "linear") -> None:
         self.max_buckets = max(2, int(max_buckets))
@@ -128,18 +144,10 @@ class MinMaxDecimator:
 
     def _add(self, b: int, extremes: Extremes) -> None:
         """Fold the extremes of the next values into bucket b (the last one, or a new one)."""
-        v_lo, lo_at, v_hi, hi_at = extremes
-        if not self.index or self.index[-1] != b:
+        new = not self.index or self.index[-1] != b
+        if new:
             self.index.append(b)
-            self.lo.append(v_lo)
-            self.lo_at.append(lo_at)
-            self.hi.append(v_hi)
-            self.hi_at.append(hi_at)
-        else:
-            if v_lo < self.lo[-1]:
-                self.lo[-1], self.lo_at[-1] = v_lo, lo_at
-            if v_hi > self.hi[-1]:
-                self.hi[-1], self.hi_at[-1] = v_hi, hi_at
+        fold(self, extremes, new)
 
     def _merge_pairs(self) -> None:
         index: list[int] = []
@@ -240,17 +248,7 @@ class BlockExtremes:
         while i < m:
             pos = self.n % self.BLOCK
             k = min(self.BLOCK - pos, m - i)
-            v_lo, lo_at, v_hi, hi_at = extremes_of(values[i : i + k], self.n)
-            if pos == 0:
-                self.lo.append(v_lo)
-                self.lo_at.append(lo_at)
-                self.hi.append(v_hi)
-                self.hi_at.append(hi_at)
-            else:
-                if v_lo < self.lo[-1]:
-                    self.lo[-1], self.lo_at[-1] = v_lo, lo_at
-                if v_hi > self.hi[-1]:
-                    self.hi[-1], self.hi_at[-1] = v_hi, hi_at
+            fold(self, extremes_of(values[i : i + k], self.n), pos == 0)
             self.n += k
             i += k
 
