@@ -80,8 +80,10 @@ class Prompt:
         if self.closed:
             return Outcome.IGNORED
         line = "".join(c for c in text.replace("\r", " ").replace("\n", " ") if c.isprintable())
+        before = (self.text, self.cursor, self.reason, self.fresh)
         self.insert(line)
-        return Outcome.EDITED
+        # a flood into a full answer changes nothing: no new frame to draw
+        return Outcome.EDITED if (self.text, self.cursor, self.reason, self.fresh) != before else Outcome.IGNORED
 
     def insert(self, text: str) -> None:
         if self.fresh:

@@ -103,8 +103,10 @@ class Stepper:
         return x, y
 
     def say(self, text: str, *, warning: bool = False) -> None:
-        self.message = Message(text, warning)
-        self.version += 1
+        message = Message(text, warning)
+        if message != self.message:  # the same words again need no new frame
+            self.message = message
+            self.version += 1
 
     def explain(self, lines: tuple[str, ...]) -> None:
         self.message = Message(lines=lines)

@@ -86,3 +86,11 @@ def test_tab_completes_when_the_prompt_can():
     assert p.text == "w1 = " and p.cursor == 5
     typed(p, "1")
     assert p.text == "w1 = 1"
+
+
+def test_a_paste_into_a_full_answer_changes_nothing_and_says_so():
+    p = Prompt("rate:", "")
+    assert p.paste("1" * 1000) is Outcome.EDITED
+    # the rest of a flood: nothing to redraw for each of its chunks
+    assert p.paste("1" * 1000) is Outcome.IGNORED
+    assert len(p.text) == MAX_ANSWER

@@ -143,3 +143,20 @@ def test_files_are_off_when_served():
     st = stepper_for()
     st.export()
     assert st.asking is None and "writes no files" in st.message.text
+
+
+def test_a_flood_of_pastes_makes_new_frames_only_while_something_changes():
+    st = stepper_for()
+    st.paste("x" * 100)  # no question open: it says so, once
+    v = st.version
+    for _ in range(50):
+        st.paste("x" * 100)
+    assert st.version == v
+    st.edit_rate()
+    st.paste("1" * 1000)
+    v = st.version
+    for _ in range(50):
+        st.paste("1" * 1000)
+    assert st.version == v and st.asking is not None
+    st.key("escape")
+    assert st.asking is None and st.version > v
