@@ -11,93 +11,16 @@ from __future__ import annotations
 
 import math
 from array import array
-from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
+from bptui.engine_records import Divergence, Edit, HistoryWatcher, ResetMemo, Update
 from bptui.graph import Network, Trace
-from bptui.rules import CORRECT, UpdateRule
 from bptui.numfmt import fmt
+from bptui.rules import CORRECT, UpdateRule
 
-
-@dataclass(frozen=True)
-class Update:
-    """One weight's change in one step: new = old − lr × amount, where the
-    amount is its gradient under the correct rule (`formula` says what it is)."""
-
-    name: str
-    old: float
-    lr: float
-    amount: float
-    new: float
-    formula: str = ""
-
-
-@dataclass(frozen=True)
-class Divergence:
-    """A step that was refused because it would leave the finite numbers."""
-
-    step: int  # the step number it would have become
-    lr: float
-    would_be: dict[str, float]  # the new weights and J it would have produced
-
-    loss: str = "J"
-    # values that must stay in a domain for the next gradient to exist (bce's
-    # logit), each with why it matters; their would-be values are in would_be
-    guard_notes: dict[str, str] = field(default_factory=dict)
-    # gradients that are not finite at the weights the step starts from: no
-    # rate can help then, only other weights
-    stuck: dict[str, float] = field(default_factory=dict)
-
-    def describe(self, keys: bool = True) -> str:
-        if self.stuck:
-            grads = ", ".join(f"d{self.loss}/d{k} is {_word(v)}" for k, v in self.stuck.items())
-            text = f"Step {self.step} not taken: {grads} at these weights, so no learning rate can step from them."
-            if keys:
-                text += " Undo (u) or reset (r)." if self.step > 1 else " Start from other weights (--weights)."
-            return text
-        values = {k: v for k, v in self.would_be.items() if k not in self.guard_notes}
-        bad = [f"{k} = {_word(v)}" for k, v in values.items() if not math.isfinite(v)]
-        if any(k != self.loss for k in values if not math.isfinite(values[k])):
-            # J computed from a nan weight says nothing: name the weights only
-            bad = [b for b in bad if not b.startswith(f"{self.loss} =")]
-        if not bad:  # every value finite: a guard refused the step
-            bad = list(self.guard_notes.values())
-        text = f"Step {self.step} not taken: at lr {fmt(self.lr, keep_zeros=False)} it gives {', '.join(bad)}."
-        if keys:
-            text += " Undo (u), reset (r) or change the rate (l, +, -) to go on."
-        return text
-
-
-def _word(v: float) -> str:
-    if math.isnan(v):
-        return "nan (not a number)"
-    return "+inf" if v > 0 else "−inf"
-
-
-@dataclass(frozen=True)
-class ResetMemo:
-    """What a reset took away, so that an undo straight after can put it
-    back: the history rows after step 0, the rate, the rule and a refused step."""
-
-    rows: array
-    steps: int
-    lr: float
-    rule_index: int
-    divergence: Divergence | None
-
-
-class HistoryWatcher:
-    """Remembers how far back the history was cut since the watcher last looked,
-    so a consumer (the chart) can resynchronise incrementally after undo."""
-
-    def __init__(self, length: int) -> None:
-        self.low = length
-
-    def take(self, length: int) -> int:
-        low, self.low = self.low, length
-        return low
+__all__ = ["Engine", "Divergence", "Edit", "HistoryWatcher", "ResetMemo", "Update", "start_problem"]
 
 
 def start_problem(trace: Trace) -> str | None:
@@ -163,18 +86,26 @@ class Engine:
         self.rules = tuple(rules)
         if not self.rules or not self.rules[0].correct:
             raise ValueError("the first rule must be the correct one")
+        self.rule_index = 0
+        self._use_network(network)
+        self._count = 0
+        self._state = network.state_of(trace)
+        self._trace: Trace | None = trace
+        self._watchers: list[HistoryWatcher] = []
+        # values set by hand, in the order made (each at the step it was made at)
+        self._edits: list[Edit] = []
+
+    def _use_network(self, network: Network) -> None:
+        """Step this network from now on (an input's edit makes a new one, of
+        the same shape, so the rules and the history still fit it)."""
+        self.network = network
         self._runners = [
             network.make_runner(
                 self._pending.extend, {p: r.amount_of(p, network) for p in network.params}, float(i)
             )
             for i, r in enumerate(self.rules)
         ]
-        self.rule_index = 0
-        self._run, self._run1 = self._runners[0]
-        self._count = 0
-        self._state = network.state_of(trace)
-        self._trace: Trace | None = trace
-        self._watchers: list[HistoryWatcher] = []
+        self._run, self._run1 = self._runners[self.rule_index]
 
     # -- state --
 
@@ -302,19 +233,100 @@ class Engine:
         return self._history.itemsize * len(self._history)
 
     def last_update(self) -> list[Update]:
-        """How each weight changed in the last step (empty at step 0)."""
+        """How each weight changed in the last step (empty at step 0): as the
+        step made it, before any edit made after it, and with the network
+        (inputs) it was taken with."""
         k = self._count
         if k == 0:
             return []
         old = self.params_at(k - 1)
+        after = [e for e in self._edits if e.step == k]
+        new = after[0].row[: self.n_params] if after else self.params_at(k)
+        network = after[0].network if after else self.network
         rule = self.rule_at(k)
-        amounts = rule.amounts_at(self.network.evaluate(old))
+        amounts = rule.amounts_at(network.evaluate(old))
         lr = self.lr_at(k)
         return [
-            Update(name, o, lr, amounts[name], new, rule.formula_of(name, self.network.loss))
-            for name, o, new in zip(self.network.params, old, self.params_at(k))
+            Update(name, o, lr, amounts[name], n, rule.formula_of(name, network.loss))
+            for name, o, n in zip(network.params, old, new)
             if name in amounts
         ]
+
+    # -- values set by hand --
+
+    @property
+    def edits(self) -> tuple[Edit, ...]:
+        return tuple(self._edits)
+
+    @property
+    def last_edit(self) -> Edit | None:
+        """The edit made since the last step, if the latest change was one."""
+        if self._edits and self._edits[-1].step == self._count:
+            return self._edits[-1]
+        return None
+
+    def settable(self) -> dict[str, float]:
+        """Every value `set_value` takes, by name, with its value now: the
+        inputs and targets, the parameters, and the learning rate."""
+        values = dict(self.network.inputs)
+        values.update(zip(self.network.params, self.params))
+        values["lr"] = self.lr
+        return values
+
+    def set_value(self, name: str, value: float) -> Edit:
+        """Set an input, a target, a parameter or lr by hand, at this step.
+        ValueError, saying why, leaves everything as it was."""
+        if name not in self.settable():
+            raise ValueError(f"no value {name!r} here: {', '.join(self.settable())} can be set")
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be finite, not {value}")
+        self._flush()
+        k, w, n = self._count, self._width, self.n_params
+        row = tuple(self._history[k * w : (k + 1) * w])
+        old = self.settable()[name]
+        network, params = self.network, self.params
+        if name == "lr":
+            check_learning_rate(value)
+        elif name in network.inputs:
+            network = network.with_inputs(**{name: value})  # ValueError if it cannot run
+        else:
+            params = tuple(value if p == name else v for p, v in zip(network.params, params))
+        trace = network.evaluate(params) if name != "lr" else self.trace
+        problem = start_problem(trace)
+        if problem:
+            raise ValueError(problem.replace("at the starting point", f"with {name} = {fmt(value, keep_zeros=False)}"))
+        edit = Edit(k, name, old, float(value), row, self.network, self._divergence)
+        if name == "lr":
+            self.lr = float(value)
+        else:
+            if network is not self.network:
+                self._use_network(network)
+            self._history[k * w : k * w + n] = array("d", params)
+            self._history[k * w + n] = trace.loss
+            self._state = network.state_of(trace)
+            self._trace = trace
+            for watcher in self._watchers:  # step k's J changed: read it again
+                watcher.low = min(watcher.low, k)
+        self._edits.append(edit)
+        self.divergence = None
+        return edit
+
+    def _undo_edit(self) -> Edit:
+        edit = self._edits.pop()
+        if edit.name == "lr":
+            self.lr = edit.old
+        else:
+            k, w = edit.step, self._width
+            self._flush()
+            self._history[k * w : (k + 1) * w] = array("d", edit.row)
+            if edit.network is not self.network:
+                self._use_network(edit.network)
+            for watcher in self._watchers:
+                watcher.low = min(watcher.low, k)
+            self._restore(k)
+        self._divergence = edit.divergence
+        self._reopen()
+        return edit
 
     # -- actions --
 
@@ -373,39 +385,63 @@ class Engine:
         self._trace = trace
 
     def undo(self, n: int = 1) -> int:
-        """Go back up to n steps; returns how many."""
-        k = min(max(n, 0), self._count)
+        """Take back up to n changes, the latest first: steps, and values
+        set by hand (each edit is one); returns how many."""
+        done = 0
+        n = max(n, 0)
+        while done < n:
+            if self._edits and self._edits[-1].step == self._count:
+                self._undo_edit()
+                done += 1
+                continue
+            floor = self._edits[-1].step if self._edits else 0
+            k = min(n - done, self._count - floor)
+            if k == 0:
+                break
+            self._undo_steps(k)
+            done += k
+        if done == 0:
+            self.divergence = None
+        return done
+
+    def _undo_steps(self, k: int) -> None:
         self.divergence = None
-        if k == 0:
-            return 0
         self._flush()
         self._count -= k
         del self._history[(self._count + 1) * self._width :]
         for w in self._watchers:
             w.low = min(w.low, self._count + 1)
         self._restore(self._count)
-        return k
 
     def reset(self) -> ResetMemo | None:
-        """Back to step 0; returns what was taken (None at step 0), for
-        bring_back."""
-        if self._count == 0:
+        """Back to the start: step 0, every edit taken back; returns what was
+        taken (None when there was nothing), for bring_back."""
+        if self._count == 0 and not self._edits:
             self.divergence = None
             return None
         self._flush()
-        memo = ResetMemo(self._history[self._width :], self._count, self.lr, self.rule_index, self._divergence)
-        self.undo(self._count)
+        memo = ResetMemo(
+            self._history[:], self._count, self.lr, self.rule_index, self._divergence, tuple(self._edits), self.network
+        )
+        self.undo(self._count + len(self._edits))
+        self.lr = memo.lr  # the rate stays (an edit of it was taken back)
         return memo
 
     def bring_back(self, memo: ResetMemo) -> None:
-        """Undo a reset: every step, the rate and the rule as they were."""
-        if self._count != 0:
+        """Undo a reset: every step and edit, the rate and the rule as they were."""
+        if self._count != 0 or self._edits:
             raise ValueError("only a reset can be brought back, at step 0")
         self._flush()
-        self._history.extend(memo.rows)
+        self._history[:] = memo.rows
         self._count = memo.steps
+        self._edits = list(memo.edits)
         self.lr = memo.lr
+        if memo.network is not self.network:
+            self._use_network(memo.network)
         self.set_rule(memo.rule_index)
+        if any(e.step == 0 and e.name != "lr" for e in memo.edits):
+            for w in self._watchers:  # step 0's row is the edited one again
+                w.low = 0
         self._restore(self._count)
         self.divergence = memo.divergence
 

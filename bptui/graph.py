@@ -150,6 +150,10 @@ class Network:
         # a chain's weights from input to output (empty for other shapes), for
         # comparing the first layer's gradient with the last's
         self.layer_weights: tuple[str, ...] = ()
+        # set by the builder that knows what the inputs mean: why a set of
+        # inputs cannot be run (None: it can), and the floor they give
+        self.inputs_problem: Callable[[dict[str, float]], str | None] = lambda inputs: None
+        self.floor_of: Callable[[dict[str, float]], float | None] = lambda inputs: None
         self.params = tuple(n.name for n in self.nodes if n.kind == "param")
         self.weights = tuple(n.name for n in self.nodes if n.role == "weight")
         self.biases = tuple(n.name for n in self.nodes if n.role == "bias")
@@ -235,6 +239,23 @@ class Network:
         reverse forward order, so every consumer's adjoint comes first."""
         needed = {self.loss} | {e.inp for e in self.edges}
         return [n.name for n in reversed(self.nodes) if n.name in needed]
+
+    def with_inputs(self, **values: float) -> "Network":
+        """The same network with other inputs or targets (x = 3, y = 0.5):
+        compiled anew, as the inputs are constants of its code. ValueError,
+        saying why, for values it cannot run with."""
+        for name in values:
+            if name not in self.inputs:
+                raise ValueError(f"{name} is not an input of this network")
+        inputs = {**self.inputs, **{k: float(v) for k, v in values.items()}}
+        problem = self.inputs_problem(inputs)
+        if problem:
+            raise ValueError(problem)
+        net = Network(self.nodes, inputs, self.loss)
+        net.layer_weights = self.layer_weights
+        net.inputs_problem, net.floor_of = self.inputs_problem, self.floor_of
+        net.floor = self.floor_of(inputs)
+        return net
 
     # -- running --
 

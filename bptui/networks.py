@@ -51,6 +51,8 @@ def chain_network(
     g.op("J", LOSSES[loss], "o", "y")
     net = g.compile(loss="J")
     net.floor = chain_floor(activation, loss, y)
+    net.floor_of = lambda inputs: chain_floor(activation, loss, inputs["y"])
+    net.inputs_problem = lambda inputs: chain_inputs_problem(loss, inputs["y"])
     net.layer_weights = tuple(f"w{k}" for k in range(1, layers + 1))
     return net
 
@@ -63,14 +65,21 @@ def check_chain(layers: int, activation: str, loss: str, y: float) -> None:
         raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, not {activation!r}")
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {loss!r}")
-    if loss == "bce":
-        if activation != "sigmoid":
-            raise ValueError(
-                f"loss bce needs an output in (0, 1): activation must be sigmoid, not {activation} "
-                "(its output can leave that range)"
-            )
-        if not 0.0 <= y <= 1.0:
-            raise ValueError(f"loss bce needs a target y in [0, 1], not {y:g}")
+    if loss == "bce" and activation != "sigmoid":
+        raise ValueError(
+            f"loss bce needs an output in (0, 1): activation must be sigmoid, not {activation} "
+            "(its output can leave that range)"
+        )
+    problem = chain_inputs_problem(loss, y)
+    if problem:
+        raise ValueError(problem)
+
+
+def chain_inputs_problem(loss: str, y: float) -> str | None:
+    """Why a chain cannot run with this target (None: it can)."""
+    if loss == "bce" and not 0.0 <= y <= 1.0:
+        return f"loss bce needs a target y in [0, 1], not {y:g}"
+    return None
 
 
 def chain_floor(activation: str, loss: str, y: float) -> float | None:

@@ -31,7 +31,10 @@ from bptui.scenario_file import (
 )
 
 FORMAT = "bptui-session"
-VERSION = 1
+# 2 adds "edits": the values set by hand, each [step, name, old, new]. A
+# version 1 file (no edits) reads as before.
+VERSION = 2
+READS = (1, 2)
 
 # bptui's own --max-history default (cli.DEFAULT_MAX_HISTORY; a test keeps
 # the two equal): a session is read only if it fits the steps kept
@@ -75,6 +78,7 @@ def session_text(engine: Engine, scenario: Scenario) -> str:
         "step": engine.step_count,
         "columns": engine.columns,
         "history": history,
+        "edits": [[e.step, e.name, e.old, e.new] for e in engine.edits],
     }
     return json.dumps(data, allow_nan=False) + "\n"
 
@@ -108,8 +112,10 @@ def load_session(path: str | os.PathLike, max_steps: int = DEFAULT_MAX_STEPS) ->
     del text  # the history is in doubles now: the text need not stay for the replay
     if data.get("format") != FORMAT:
         raise SessionError(f"{src}: not a bptui session (no \"format\": \"{FORMAT}\")")
-    if data.get("version") != VERSION:
-        raise SessionError(f"{src}: session version {quote(data.get('version'))}; this bptui reads version {VERSION}")
+    if data.get("version") not in READS:
+        raise SessionError(
+            f"{src}: session version {quote(data.get('version'))}; this bptui reads versions {READS[0]} to {READS[-1]}"
+        )
     for key in ("scenario", "lr", "step", "columns", "history"):
         if key not in data:
             raise SessionError(f"{src}: damaged: key {key!r} is missing")
@@ -142,7 +148,8 @@ def load_session(path: str | os.PathLike, max_steps: int = DEFAULT_MAX_STEPS) ->
     names = [r.name for r in engine.rules]
     if data.get("rule", "correct") not in names:
         raise SessionError(f"{src}: damaged: no update rule {quote(data.get('rule'))} for this network")
-    replay(engine, rows, src)
+    edits = _edits_of(data.get("edits", []), step, engine, src)
+    replay(engine, rows, src, edits)
     engine.set_lr(float(lr))
     engine.set_rule(names.index(data.get("rule", "correct")))
     return scenario, engine
@@ -301,29 +308,66 @@ def _positive_double(value: object) -> bool:
         return False
 
 
-def replay(engine: Engine, rows: np.ndarray, src: str) -> None:
-    """Recompute every step with its recorded rate and rule; each recorded
-    number must come out bit for bit."""
+def _edits_of(edits: object, last_step: int, engine: Engine, src: str) -> list[tuple[int, str, float, float]]:
+    """The recorded edits, checked for shape: each [step, name, old, new],
+    in the order made (steps never going down), of values this network has."""
+    bad = f"{src}: damaged: \"edits\" must be a list of [step, name, old value, new value]"
+    if not isinstance(edits, list):
+        raise SessionError(bad)
+    names = engine.settable()
+    out = []
+    for item in edits:
+        if not (isinstance(item, list) and len(item) == 4):
+            raise SessionError(bad)
+        step, name, old, new = item
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= last_step:
+            raise SessionError(f"{src}: damaged: an edit's step must be a step of the history (0 to {last_step:,})")
+        if out and step < out[-1][0]:
+            raise SessionError(f"{src}: damaged: the edits are not in the order they were made")
+        if name not in names:
+            raise SessionError(f"{src}: damaged: an edit sets {quote(name)}, which this network does not have")
+        for v in (old, new):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise SessionError(f"{src}: damaged: an edit's values must be finite numbers")
+        out.append((step, name, float(old), float(new)))
+    return out
+
+
+def replay(engine: Engine, rows: np.ndarray, src: str, edits: list[tuple[int, str, float, float]] = ()) -> None:
+    """Recompute every step with its recorded rate and rule, and make every
+    recorded edit at its step; each recorded number must come out bit for
+    bit."""
     lrs, tags = rows[1:, -2], rows[1:, -1]
     if not (np.all(np.isfinite(lrs)) and np.all(lrs > 0)):
         raise SessionError(f"{src}: damaged: a recorded learning rate is not a positive number")
     if not np.all(np.isin(tags, np.arange(len(engine.rules)))):
         raise SessionError(f"{src}: damaged: a recorded update rule is not one of this network's")
+    pending = list(reversed(edits))
     k = 1
-    while k < len(rows):
-        # a run of steps at one rate and rule goes through the engine in one call
+    while True:
+        while pending and pending[-1][0] == k - 1:
+            _make_edit(engine, *pending.pop(), src)
+        if k >= len(rows):
+            break
+        # a run of steps at one rate and rule, up to the next edit, goes
+        # through the engine in one call
+        stop = pending[-1][0] + 1 if pending else len(rows)
         run = k
-        while run < len(rows) and rows[run, -2] == rows[k, -2] and rows[run, -1] == rows[k, -1]:
+        while run < stop and rows[run, -2] == rows[k, -2] and rows[run, -1] == rows[k, -1]:
             run += 1
         engine.set_lr(float(rows[k, -2]))
         engine.set_rule(int(rows[k, -1]))
-        engine.step(run - k)
+        taken = engine.step(run - k)
+        if taken < run - k:
+            break  # refused: the comparison below says where
         k = run
     mine = engine.history_array()
     if mine.shape != rows.shape:
         raise SessionError(
             f"{src}: step {engine.step_count + 1} cannot be taken again (it would not be finite): the file is damaged"
         )
+    if pending:
+        raise SessionError(f"{src}: damaged: an edit at step {pending[-1][0]:,} comes after a step that cannot be taken")
     # compare the bits, not the values (so -0.0 and 0.0 differ, as they would on screen)
     same = mine.view(np.uint64) == rows.view(np.uint64)
     same[0, -2:] = True  # step 0 has no rate and no rule
@@ -334,3 +378,17 @@ def replay(engine: Engine, rows: np.ndarray, src: str) -> None:
             f"{src}: step {bad_step} does not follow from the steps before it ({name} differs): "
             "the file is damaged or was edited"
         )
+
+
+def _make_edit(engine: Engine, step: int, name: str, old: float, new: float, src: str) -> None:
+    try:
+        if name == "lr":
+            engine.set_lr(old)  # the rate it replaced (l may have set it unrecorded)
+        now = engine.settable()[name]
+        if np.float64(now).view(np.uint64) != np.float64(old).view(np.uint64):
+            raise SessionError(f"{src}: damaged: the edit at step {step:,} finds {name} = {now!r}, not {old!r}")
+        engine.set_value(name, new)
+    except ValueError as e:
+        if isinstance(e, SessionError):
+            raise
+        raise SessionError(f"{src}: damaged: the edit at step {step:,} cannot be made: {e}") from None

@@ -46,6 +46,65 @@ def test_mazur_round_trip(tmp_path):
     assert s2.preset == "mazur" and e2.params == e.params
 
 
+def edited_session(tmp_path):
+    """Steps with values set by hand between them, at step 0 and later."""
+    s = Scenario()
+    e = make_engine(s)
+    e.set_value("x", 3)
+    e.step(4)
+    e.set_value("w1", 0.25)
+    e.set_value("lr", 0.25)
+    e.step(3)
+    e.set_value("y", 0.5)  # after the last step
+    path = tmp_path / "edited.json"
+    export_session(path, e, s)
+    return s, e, path
+
+
+def test_edits_round_trip_and_undo_takes_them_back_after_replay(tmp_path):
+    s, e, path = edited_session(tmp_path)
+    w1_before = e.edits[1].old  # w1 as four steps left it
+    assert json.loads(path.read_text())["edits"] == [[0, "x", 2.0, 3.0], [4, "w1", w1_before, 0.25],
+                                                     [4, "lr", 0.5, 0.25], [7, "y", 4.0, 0.5]]  # fmt: skip
+    s2, e2 = load_session(path)
+    assert e2.history_array().view("u8").tolist() == e.history_array().view("u8").tolist()
+    assert e2.network.inputs == e.network.inputs == {"x": 3.0, "y": 0.5}
+    assert [(x.step, x.name, x.old, x.new) for x in e2.edits] == [(x.step, x.name, x.old, x.new) for x in e.edits]
+    assert e2.trace.adjoints == e.trace.adjoints
+    e2.undo(6)  # y, three steps, lr, w1
+    e.undo(6)
+    assert e2.params == e.params and e2.lr == e.lr == 0.5 and e2.network.inputs["y"] == 4.0
+
+
+def test_a_version_1_session_without_edits_still_opens(tmp_path):
+    _, e, path = session(tmp_path)
+    edit(path, lambda d: (d.update(version=1), d.pop("edits")))
+    assert load_session(path)[1].params == e.params
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda d: d.update(edits={"x": 3}), "\"edits\" must be a list"),
+        (lambda d: d["edits"].append([7, "y"]), "\"edits\" must be a list"),
+        (lambda d: d["edits"][1].__setitem__(0, 99), "an edit's step must be a step of the history (0 to 7)"),
+        (lambda d: d["edits"].reverse(), "not in the order they were made"),
+        (lambda d: d["edits"][3].__setitem__(1, "w9"), "sets 'w9', which this network does not have"),
+        (lambda d: d["edits"][0].__setitem__(3, None), "an edit's values must be finite numbers"),
+        (lambda d: d["edits"][0].__setitem__(2, 2.5), "the edit at step 0 finds x = 2.0, not 2.5"),
+        (lambda d: d["edits"][0].__setitem__(3, 3.5), "the edit at step 4 finds w1 = "),
+        (lambda d: d["edits"][2].__setitem__(2, -1), "the edit at step 4 cannot be made: the learning rate must be"),
+        (lambda d: d["edits"].pop(1), "step 4 does not follow"),
+    ],
+)
+def test_damaged_edits_are_refused_with_a_reason(tmp_path, change, reason):
+    _, _, path = edited_session(tmp_path)
+    edit(path, change)
+    with pytest.raises(SessionError) as err:
+        load_session(path)
+    assert str(err.value).startswith(str(path)) and reason in str(err.value), str(err.value)
+
+
 def test_export_never_overwrites_unasked(tmp_path):
     s, e, path = session(tmp_path)
     before = path.read_text()
