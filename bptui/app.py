@@ -223,6 +223,8 @@ class BptuiApp(App[None]):
 
     def _draw_chart(self, f: Frame) -> None:
         chart, land = self.query_one(CostChart), self.query_one(LandscapeView)
+        if chart.floor != f.network.floor:
+            chart.set_floor(f.network.floor)
         if land.display != f.show_landscape:  # a change of display lays the screen out again
             chart.display, land.display = not f.show_landscape, f.show_landscape
         if chart.log_steps != f.log_steps:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bptui.engine import Engine, Update
+from bptui.engine import Edit, Engine, Update
 from bptui.gradcheck import Check, check
 from bptui.graph import Network, Trace
 from bptui.networks import vanishing_note
@@ -30,6 +30,7 @@ class Frame:
     shown: tuple[str, ...]  # the parameters whose chains are on screen
     checks: dict[str, Check]  # the finite-difference check of each shown chain (empty: hidden)
     updates: tuple[Update, ...]  # the last step's update of every parameter
+    last_edit: Edit | None  # the value set by hand since the last step, if the latest change was one
     amounts: dict[str, float]  # what lr multiplies in each update, at this state (a walk shows them)
     vanishing: str | None  # the first gradient against the last (deep chains)
     show_landscape: bool
@@ -59,13 +60,13 @@ class FrameMaker:
         walk = s.walk_view()
         shown = tuple(s.shown)
         trace = e.trace
-        key = (e.params, shown, s.show_check)
+        key = (e.params, e.network, shown, s.show_check)  # an input set by hand changes the network
         if key != self._checked:
             self._checks = {p: check(trace, p) for p in shown} if s.show_check else {}
             self._checked = key
-        if self._updated != (e.step_count, e.params):
+        if self._updated != (e.step_count, e.params, len(e.edits)):
             self._updates = tuple(e.last_update())
-            self._updated = (e.step_count, e.params)
+            self._updated = (e.step_count, e.params, len(e.edits))
         known = True
         if walk is not None and net.layer_weights:
             known = {net.layer_weights[0], net.layer_weights[-1]} <= walk.adjoints
@@ -81,6 +82,7 @@ class FrameMaker:
             shown=shown,
             checks=self._checks,
             updates=self._updates,
+            last_edit=e.last_edit,
             amounts=e.rule.amounts_at(trace) if walk is not None else {},
             vanishing=vanishing_note(trace, known),
             show_landscape=s.show_landscape,

@@ -29,10 +29,11 @@ KEYS: tuple[Key, ...] = (
     Key(("full_stop",), "walk(1)", ".  ,", "walk: one operation of the step forward / back (forward nodes, each chain-rule factor, each update); , right after a walk completes its step goes back into it", "Walk", 3, ". ,"),
     Key(("comma",), "walk(-1)", ",", "(with .) one operation back", "back"),
     Key(("l",), "edit_rate", "l", "type a new learning rate (Enter sets it, Escape cancels)", "Rate", 4),
-    Key(("plus",), "scale_rate(2)", "+  -", "double or halve the learning rate", "×2", 8, "+"),
-    Key(("minus",), "scale_rate(0.5)", "-", "(with +) halve the learning rate", "÷2", 9, "-"),
-    Key(("u", "backspace"), "undo", "u, backspace", "undo one step (bit for bit); right after r, undo the reset", "Undo", 5, "u"),
-    Key(("r",), "reset", "r", "reset the weights to step 0 (the learning rate stays; u brings the steps back)", "Reset", 6),
+    Key(("equals_sign",), "edit_value", "=", "set any value by hand: name = value (w1 = 1.5, x = 3, y = 0.5, b2 = -0.1, lr = 0.25); everything is recomputed at once, Tab completes the name, u takes it back", "Set", 8),
+    Key(("plus",), "scale_rate(2)", "+  -", "double or halve the learning rate", "×2", 9, "+"),
+    Key(("minus",), "scale_rate(0.5)", "-", "(with +) halve the learning rate", "÷2", 10, "-"),
+    Key(("u", "backspace"), "undo", "u, backspace", "undo one step or one value set with = (bit for bit); right after r, undo the reset", "Undo", 5, "u"),
+    Key(("r",), "reset", "r", "reset to step 0 and the values the run started from (the learning rate stays; u brings the steps back)", "Reset", 6),
     Key(("p",), "play", "p", "play and pause continuous steps", "Play"),
     Key(("greater_than_sign",), "change_speed(1)", "<  >", "slower / faster play", "faster"),
     Key(("less_than_sign",), "change_speed(-1)", "<", "(with >) slower play", "slower"),
@@ -64,7 +65,7 @@ BY_KEY: dict[str, Key] = {name: k for k in KEYS for name in k.keys}
 HELP_ROWS: tuple[tuple[str, str], ...] = tuple(
     (k.display, k.help) for k in KEYS if not k.help.startswith("(with ")
 ) + (
-    ("Enter, Escape", "answer / cancel the question the bottom line asks (a rate, a jump, a file name)"),
+    ("Enter, Escape", "answer / cancel the question the bottom line asks (a rate, a jump, a value, a file name)"),
     ("Tab", "move between panes (the focused one has a heavy border); arrows and page keys scroll a long one"),
 )
 

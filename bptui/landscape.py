@@ -136,7 +136,8 @@ class Landscape:
             self._box = self._new_box()
             self._visited = self._cells(e.params_slice(0, e.step_count + 1)[:, [self.x, self.y]])
         others = tuple(p for k, p in enumerate(params) if k not in (self.x, self.y))
-        key = (self._box, self._size, self.x, self.y, others)
+        # the network too: an input or target set by hand (x = 3) moves the whole surface
+        key = (self._box, self._size, self.x, self.y, others, e.network)
         if key != self._grid_key:
             x0, x1, y0, y1 = self._box
             tx, ty = (np.arange(cols) + 0.5) / cols, (np.arange(rows) + 0.5) / rows

@@ -198,11 +198,11 @@ def parse_finite(text: str, what: str) -> float:
         raise ValueError(f"{what} is empty: type a number such as 0.5")
     plain = s.replace("−", "-")
     if not plain.isascii() or "_" in plain:  # float() also takes 1_0, ٣ and １
-        raise ValueError(f"{what} must be a number written with 0-9, not {s!r}")
+        raise ValueError(f"{what} must be a number written with 0-9, not {quote_answer(s)}")
     try:
         value = float(plain)
     except ValueError:
-        raise ValueError(f"{what} must be a number, not {s!r}") from None
+        raise ValueError(f"{what} must be a number, not {quote_answer(s)}") from None
     if math.isnan(value):
         raise ValueError(f"{what} must be a number, not nan")
     if math.isinf(value):
@@ -220,14 +220,14 @@ def parse_whole(text: str, what: str, lo: int, hi: int) -> int:
     if not s:
         raise ValueError(f"{what} is empty: type a whole number such as {lo:,}")
     if not s.isascii() or "_" in s:
-        raise ValueError(f"{what} must be a whole number written with 0-9, not {_quote(s)}")
+        raise ValueError(f"{what} must be a whole number written with 0-9, not {quote_answer(s)}")
     plain = s
     if "," in s:
         if not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", s):
-            raise ValueError(f"{what}: commas group digits in threes (10,000), not {_quote(s)}")
+            raise ValueError(f"{what}: commas group digits in threes (10,000), not {quote_answer(s)}")
         plain = s.replace(",", "")
     if not re.fullmatch(r"[+-]?\d+", plain):
-        raise ValueError(f"{what} must be a whole number, not {_quote(s)}")
+        raise ValueError(f"{what} must be a whole number, not {quote_answer(s)}")
     value = int(plain) if len(plain) < 40 else (hi + 1 if not plain.startswith("-") else lo - 1)
     if not lo <= value <= hi:
         shown = f"{value:,}" if len(plain) < 40 else f"{plain[:12]}…"
@@ -235,7 +235,7 @@ def parse_whole(text: str, what: str, lo: int, hi: int) -> int:
     return value
 
 
-def _quote(s: str, most: int = 40) -> str:
+def quote_answer(s: str, most: int = 40) -> str:
     """A user's text in a message: quoted, and cut if long."""
     return repr(s if len(s) <= most else s[:most] + "…")
 

@@ -9,25 +9,20 @@ and no sleeps. This module never imports Textual.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
 from bptui.engine import Engine, ResetMemo
-from bptui.file_question import ask_for_file
 from bptui.landscape import HERE, TRAIL
 from bptui.networks import stuck_note
 from bptui.numfmt import count, fmt
-from bptui.prompt import Outcome, Prompt
-from bptui.scenario import Scenario, parse_learning_rate, parse_whole, standing_note
-from bptui.scenario_file import save as save_scenario
-from bptui.session import export_session
+from bptui.prompt import Prompt
+from bptui.scenario import Scenario, standing_note
+from bptui.stepper_questions import EXPORT_LABEL, JUMP_LABEL, MAX_JUMP, RATE_LABEL, SAVE_LABEL, SET_LABEL, Questions
 from bptui.walk import Operation, WalkView, follow, operations, view
 
-JUMP_LABEL = "jump how many steps:"
-MAX_JUMP = 10_000_000
-RATE_LABEL = "learning rate:"
-EXPORT_LABEL = "export session to:"
-SAVE_LABEL = "save scenario to:"
+__all__ = ["Stepper", "Message", "SPEEDS", "FRAME_RATE", "HINT", "JUMP_LABEL", "MAX_JUMP", "RATE_LABEL", "SET_LABEL",
+           "EXPORT_LABEL", "SAVE_LABEL"]  # fmt: skip
+
 # play speeds, in steps a second; the screen takes the steps due since its
 # last frame in one go, at most FRAME_RATE frames a second
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 1_000, 10_000, 100_000)
@@ -45,7 +40,7 @@ class Message:
     lines: tuple[str, ...] = ()
 
 
-class Stepper:
+class Stepper(Questions):
     def __init__(self, engine: Engine, scenario: Scenario, *, files: bool = True) -> None:
         self.engine = engine
         self.scenario = scenario
@@ -153,7 +148,7 @@ class Stepper:
         if self.asking is not None:
             self._prompt_outcome(self.asking, self.asking.paste(text))
         else:
-            self.say("A paste goes into a question (l, j, e, s); here it does nothing.")
+            self.say("A paste goes into a question (l, j, =, e, s); here it does nothing.")
 
     def step(self) -> None:
         # space in mid-walk completes the step
@@ -205,7 +200,7 @@ class Stepper:
         walk took (same rate and rule): the walk must recompute it exactly."""
         e = self.engine
         k = e.step_count
-        if k == 0 or k != self._walked_step or e.lr_at(k) != e.lr or e.rule_at(k) is not e.rule:
+        if k == 0 or k != self._walked_step or e.lr_at(k) != e.lr or e.rule_at(k) is not e.rule or e.last_edit:
             return False
         self._walked_step = -1
         e.undo()
@@ -346,9 +341,14 @@ class Stepper:
         self.stop_play()
         memo, self._reset_memo = self._reset_memo, None
         e = self.engine
+        edit = e.last_edit
         if memo is not None:
             e.bring_back(memo)
             self.say(f"Reset undone: back at step {count(e.step_count)}, every step as it was.")
+        elif edit is not None:
+            e.undo()
+            self.say(f"Undone: {edit.name} is {fmt(edit.old, keep_zeros=False)} again "
+                     f"(it was set to {fmt(edit.new, keep_zeros=False)}).")  # fmt: skip
         elif e.undo() == 0:
             self.say("Walk closed; nothing to undo: this is step 0." if walked else "Nothing to undo: this is step 0.")
         elif walked:
@@ -360,12 +360,15 @@ class Stepper:
     def reset(self) -> None:
         self._leave_walk()
         self.stop_play()
-        steps = self.engine.step_count
+        steps, edits = self.engine.step_count, len(self.engine.edits)
         memo = self.engine.reset()
         if memo is None:
             self.say("At step 0 already.")
             return
-        self.say(f"Reset to step 0. u brings back all {count(steps)} steps.")
+        taken = [f"{count(steps)} step{'s' * (steps != 1)}"] if steps else []
+        if edits:
+            taken.append(f"{count(edits)} value{'s' * (edits != 1)} set by hand")
+        self.say(f"Reset to step 0. u brings back all {' and '.join(taken)}.")
         self._reset_memo = memo
 
     def scale_rate(self, factor: float) -> None:
@@ -386,78 +389,3 @@ class Stepper:
                  warning=True)  # fmt: skip
         self._quit_armed = True
         return False
-
-    # -- questions asked in the bottom line --
-
-    def ask(self, prompt: Prompt) -> None:
-        self.stop_play()
-        self.asking = prompt
-        self.changed()
-
-    def _prompt_outcome(self, prompt: Prompt, outcome: Outcome) -> None:
-        if prompt.closed and self.asking is prompt:
-            # its callback may have asked the next question (overwrite?)
-            self.asking = None
-        if outcome is not Outcome.IGNORED:
-            self.changed()
-
-    def edit_rate(self) -> None:
-        self._leave_walk()
-        self.ask(Prompt(RATE_LABEL, repr(self.engine.lr), self._set_rate, self._rate_unchanged))
-
-    def _set_rate(self, answer: str) -> str | None:
-        try:
-            rate = parse_learning_rate(answer)
-        except ValueError as e:
-            return str(e)  # the question stays open so the number can be corrected
-        self.engine.set_lr(rate)
-        self.say(f"Learning rate {fmt(rate, keep_zeros=False)}.")
-        return None
-
-    def _rate_unchanged(self) -> None:
-        self.say(f"Learning rate unchanged: {fmt(self.engine.lr, keep_zeros=False)}.")
-
-    def jump(self) -> None:
-        self._leave_walk()
-        self.stop_play()
-        if self._cannot_step():
-            return
-        self.ask(Prompt(JUMP_LABEL, "1000", self._jump, lambda: self.say("No jump.")))
-
-    def _jump(self, answer: str) -> str | None:
-        try:
-            n = parse_whole(answer, "Jump", 1, MAX_JUMP)
-        except ValueError as e:
-            return str(e)
-        e = self.engine
-        start = e.step_count
-        taken = e.step(n)
-        moved = f"{count(start)} → {count(e.step_count)}"
-        if e.divergence is not None:
-            self.say(f"Jumped {count(taken)} of {count(n)} steps. " + e.divergence.describe(), warning=True)
-        elif taken < n:
-            self.say(f"Jumped {count(taken)} of {count(n)} steps: {moved}, the most history kept here "
-                     "(--max-history). u undoes, r resets.", warning=True)  # fmt: skip
-        else:
-            self.say(f"Jumped {count(taken)} steps: {moved}. u steps back one at a time.")
-        return None
-
-    def export(self) -> None:
-        if not self.files:
-            self.say("Export is off here: this bptui is served over SSH and writes no files.")
-            return
-        ask_for_file(self.ask, self.say, EXPORT_LABEL, f"bptui-session-step{self.engine.step_count}.json", self._export)
-
-    def save_scenario(self) -> None:
-        if not self.files:
-            self.say("Saving is off here: this bptui is served over SSH and writes no files.")
-            return
-        ask_for_file(self.ask, self.say, SAVE_LABEL, "scenario.toml", self._save)
-
-    def _export(self, path: Path, overwrite: bool) -> str:
-        export_session(path, self.engine, self.scenario, overwrite=overwrite)
-        return f"Exported {count(self.engine.step_count)} steps to {path} (reopen: bptui --replay {path})."
-
-    def _save(self, path: Path, overwrite: bool) -> str:
-        save_scenario(path, replace(self.scenario, lr=self.engine.lr), overwrite=overwrite)
-        return f"Saved the scenario (starting point, current rate) to {path}."

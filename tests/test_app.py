@@ -422,7 +422,7 @@ async def test_footer_lists_the_keys():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         shown = {k.key for k in app.query("FooterKey")}
-        assert {"space", "l", "plus", "minus", "u", "r", "question_mark", "q"} <= shown
+        assert {"space", "l", "equals_sign", "plus", "u", "r", "question_mark", "q"} <= shown
 
 
 # --- small and resized terminals, NO_COLOR ----------------------------------------------
@@ -1169,6 +1169,36 @@ async def test_a_refused_answer_typed_ahead_keeps_the_prompt_and_the_keys_after_
         await pilot.press("ctrl+u")
         await burst(pilot, "0.25\r ")
         assert app.engine.lr == 0.25 and app.engine.step_count == 1
+
+
+async def test_values_set_with_equals_typed_ahead_recompute_every_pane():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        w1, w2 = app.engine.params
+        await burst(pilot, "=x = 3\r")
+        assert app.asking is None and app.engine.network.inputs["x"] == 3.0
+        assert_screen_matches(app, 3.0, 4.0, w1, w2)
+        assert status(app)[1].split() == ["set:", "x", "2.000000", "→", "3.000000", "(by", "hand)"]
+        await burst(pilot, "=y 0.5\r=w1 = −1.5\r ")  # and a step after them
+        assert app.engine.step_count == 1
+        assert_screen_matches(app, 3.0, 0.5, *app.engine.params)
+        assert "floor" not in app.query_one(CostChart).border_title  # 0.5 is in σ's range: J can reach 0
+        await burst(pilot, "uuu")  # the step, then w1, then y
+        assert_screen_matches(app, 3.0, 4.0, w1, w2)
+        assert "floor 9" in app.query_one(CostChart).border_title
+        assert message(app) == "Undone: y is 4 again (it was set to 0.5)."
+
+
+async def test_a_bad_value_for_equals_is_refused_in_one_line_and_the_keys_after_it_wait():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        start = app.engine.params
+        await burst(pilot, "=w7 = 1\r ")
+        assert app.asking is not None and app.engine.step_count == 0 and app.engine.params == start
+        assert "no value 'w7' here: x, y, w1, w2, lr can be set" in message(app)
+        assert app.asking.text == "w7 = 1 "  # the space went into the answer, not to a step
+        await burst(pilot, "\x1b ")
+        assert app.asking is None and app.engine.step_count == 1
 
 
 async def test_file_prompts_and_their_overwrite_question_take_typed_ahead_keys(tmp_path, monkeypatch):

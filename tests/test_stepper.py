@@ -8,6 +8,7 @@ from bptui.frame import FrameMaker
 from bptui.scenario import Scenario
 from bptui.stepper import SPEEDS, FRAME_RATE, Stepper
 from bptui.walk import operations
+from bptui.numfmt import fmt
 from tests.reference import GRADS
 
 
@@ -160,3 +161,89 @@ def test_a_flood_of_pastes_makes_new_frames_only_while_something_changes():
     assert st.version == v and st.asking is not None
     st.key("escape")
     assert st.asking is None and st.version > v
+
+
+# --- = : values set by hand --------------------------------------------------------------
+
+from tests.test_engine import hand_gradients, loss  # noqa: E402  (independent algebra)
+
+
+def test_equals_opens_on_the_chain_s_weight_and_sets_what_is_typed():
+    st = stepper_for()
+    st.edit_value()
+    w1 = st.engine.params[0]
+    assert st.asking.text == f"w1 = {w1!r}" and st.asking.fresh
+    before = st.engine.loss
+    type_into(st, "x = 3\r")  # typing replaces the selected default
+    assert st.asking is None and st.engine.network.inputs["x"] == 3.0
+    assert st.engine.loss == pytest.approx(loss(3.0, 4.0, *st.engine.params), rel=1e-14)
+    assert st.message.text == f"x = 3 (was 2): J {fmt(before)} → {fmt(st.engine.loss)}. u takes it back."
+    f = FrameMaker(st).frame()
+    assert f.trace.values["x"] == 3.0 and f.last_edit.name == "x"
+    assert f.trace.grad("w1") == pytest.approx(hand_gradients(3.0, 4.0, *st.engine.params)[0], rel=1e-12)
+    st.undo()
+    assert st.engine.network.inputs["x"] == 2.0 and st.message.text == "Undone: x is 2 again (it was set to 3)."
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [("w3 = 1\r", "no value 'w3' here: x, y, w1, w2, lr can be set"), ("w1 = 1,5\r", "w1 must be a number, not '1,5'"),
+     ("lr = 0\r", "0 would never move the weights"), ("w1\r", "w1: a value is missing")],
+)  # fmt: skip
+def test_a_bad_name_or_number_is_refused_and_the_question_stays_open(typed, reason):
+    st = stepper_for()
+    st.edit_value()
+    type_into(st, typed)
+    assert st.asking is not None and reason in st.asking.reason
+    assert st.engine.edits == ()
+    st.key("escape")
+    assert st.asking is None and st.message.text == "Nothing set."
+
+
+def test_tab_completes_a_name_and_lists_the_ones_it_could_be():
+    st = stepper_for(preset="mazur")
+    st.edit_value()
+    st.key("tab")  # on the fresh default: every name
+    assert st.asking.text == "" and st.asking.reason.startswith("Tab: i1, i2, b1, b2, t1, t2, w1")
+    type_into(st, "w")
+    st.key("tab")
+    assert st.asking.text == "w" and "w1, w2, w3" in st.asking.reason
+    type_into(st, "7")
+    st.key("tab")
+    assert st.asking.text == "w7 = " and st.asking.reason == ""
+    type_into(st, "0.5\r")
+    assert st.engine.params[6] == 0.5
+
+
+def test_values_set_by_hand_are_undone_in_order_and_reset_brings_them_back():
+    st = stepper_for()
+    st.step()
+    st.edit_value()
+    type_into(st, "w2 = -1\r")
+    st.step()
+    st.edit_value()
+    type_into(st, "lr = 0.25\r")
+    assert [e.name for e in st.engine.edits] == ["w2", "lr"] and st.engine.lr == 0.25
+    st.reset()
+    assert st.message.text == "Reset to step 0. u brings back all 2 steps and 2 values set by hand."
+    assert st.engine.edits == () and st.engine.lr == 0.25  # the rate stays, as r always kept it
+    st.before_action("undo")
+    st.undo()
+    assert st.engine.step_count == 2 and len(st.engine.edits) == 2
+    st.undo()
+    assert st.engine.lr == 0.5 and "lr is 0.5 again" in st.message.text
+    st.undo()
+    assert st.engine.params[1] == -1.0 and st.engine.step_count == 1  # the step after the edit
+    st.undo()
+    assert st.engine.edits == () and st.engine.step_count == 1 and st.engine.params[1] != -1.0
+
+
+def test_a_walk_does_not_go_back_into_a_step_whose_values_were_set_after_it():
+    st = stepper_for()
+    for _ in range(len(operations(st.engine))):
+        st.walk(1)
+    assert st.engine.step_count == 1
+    st.edit_value()
+    type_into(st, "y = 0.5\r")
+    st.walk(-1)
+    assert not st.walking and "Not walking" in st.message.text

@@ -45,12 +45,8 @@ class CostChart(DiffLines, PlotextPlot):
     def __init__(self, *, loss: str = "J", floor: float | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         # the least the loss can approach (drawn as a ── line and kept in view)
-        self.floor = floor
         self._loss = loss
-        self._title = f"{loss} by step"
-        if floor is not None:
-            self._title += f"  (── floor {fmt(floor, keep_zeros=False)})"
-        self.border_title = self._title
+        self.set_floor(floor)
         self._series: LossSeries | None = None
         self._compare: LossSeries | None = None  # the correct run, beside a mistaken rule
         self._labels: tuple[str, str] = ("", "")  # the runs named in the title: another rule, other names
@@ -61,6 +57,16 @@ class CostChart(DiffLines, PlotextPlot):
         self.rescales = 0  # how many times the axes moved (tests read it)
         self._y_ticks: tuple[tuple, list[tuple[float, str]]] | None = None  # (key, ticks), cached
         self._init_lines()
+
+    def set_floor(self, floor: float | None) -> None:
+        """The least the loss can approach (a target set by hand moves it)."""
+        self.floor = floor
+        self._title = f"{self._loss} by step"
+        if floor is not None:
+            self._title += f"  (── floor {fmt(floor, keep_zeros=False)})"
+        self.border_title = self._title
+        self._refit = True
+        self._y_ticks = None
 
     # -- data --
 

@@ -43,6 +43,12 @@ class StatusPane(LabelledPane):
             self._walk_rows(frame, rows, label_w, pad)
             self.set_rows(rows)
             return
+        edit = frame.last_edit
+        if edit is not None:  # set by hand since the step: one row, above the step's own updates
+            value = Text(f"{edit.name} {fmt(edit.old, keep_zeros=edit.kind != 'rate')} → ")
+            value.append(fmt(edit.new, keep_zeros=edit.kind != "rate"), "bold")
+            value.append(" (by hand)", "italic")
+            rows.append((Text("set:".ljust(label_w), "bold"), value))
         updates = {u.name: u for u in frame.updates}
         for p in net.params:
             if p not in params:
