@@ -26,12 +26,15 @@ from bptui.widgets.message_bar import MessageBar
 from bptui.widgets.status_pane import StatusPane
 
 NARROW = 78  # below this many columns the panes stack and scroll
+WIDE = 100  # from this many, the gradients' column widens (Mazur's chains side by side)
 # keys whose action belongs to the screen, not to the stepper
 APP_ACTIONS = ("help", "quit", "quit_now")
 
 
 class BptuiApp(App[None]):
     CSS_PATH = "app.tcss"
+    # the screen's class by its width, which app.tcss lays out
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-normal"), (WIDE, "-wide")]
     TITLE = "bptui"
     ENABLE_COMMAND_PALETTE = False
 
@@ -92,7 +95,7 @@ class BptuiApp(App[None]):
                 yield ForwardPane(id="forward")
                 yield CostChart(loss=net.loss, floor=net.floor, id="chart")
                 yield LandscapeView(id="landscape")
-            with Vertical(id="right"):
+            with Vertical(id="right", classes="-two-chains" if self.stepper.one_pane_per_param else ""):
                 if self.stepper.one_pane_per_param:
                     for p in self.stepper.shown:
                         yield GradientPane(net, p, id=f"grad-{p}")
@@ -103,7 +106,6 @@ class BptuiApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.screen.set_class(self.size.width < NARROW, "-narrow")
         self.query_one("#columns").focus()
         self.draw()
         # once laid out, again: the forward pane chooses its layout by the
@@ -111,7 +113,6 @@ class BptuiApp(App[None]):
         self.call_after_refresh(self.draw, force=True)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.screen.set_class(event.size.width < NARROW, "-narrow")
         self.draw(force=True)  # panes that wrap their rows lay them out again
 
     # -- keys: every key in the order it came, each to one method --

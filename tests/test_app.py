@@ -72,8 +72,15 @@ def hand_state(x, y, w1, w2):
 
 def grad_values(pane: GradientPane) -> dict[str, float]:
     """Each factor row's value by its symbol, the product under "=", and the
-    finite-difference row's estimate under "fd" (its error under "fd err")."""
-    out = {}
+    finite-difference row's estimate under "fd" (its error under "fd err").
+    The running product beside (or under) a factor is under "↳" + symbol."""
+    return grad_rows(pane)[0]
+
+
+def grad_rows(pane: GradientPane) -> tuple[dict[str, float], dict[str, float]]:
+    """(grad_values, the running products by their factor's symbol)."""
+    out, running = {}, {}
+    last = None
     for line in pane.plain_lines:
         found = NUMBER.findall(line)
         if line.startswith(("  finite diff, err ", "  finite diff, noise ±")):
@@ -83,9 +90,18 @@ def grad_values(pane: GradientPane) -> dict[str, float]:
             continue
         if not found:
             continue
-        key = "=" if line.startswith("=") else line[2:].split()[0]
-        out[key] = number(found[-1])
-    return out
+        if line.startswith("  ↳ "):  # stacked: the running product under its factor
+            running[last] = number(found[-1])
+            continue
+        if line.startswith("="):
+            out["="] = number(found[-1])
+            continue
+        last = line[2:].split()[0]
+        # formulas hold no decimal point: the factor, then (side by side) the running product
+        out[last] = number(found[0])
+        if len(found) > 1:
+            running[last] = number(found[-1])
+    return out, running
 
 
 def assert_screen_matches(app: BptuiApp, x: float, y: float, w1: float, w2: float) -> None:
@@ -529,7 +545,13 @@ async def test_six_layer_chain_shows_one_chosen_chain_and_the_vanishing_gradient
         t = app.engine.trace
         shown = grad_values(pane)
         assert shown["="] == pytest.approx(t.grad("w1"), rel=6e-7)
-        assert len(pane.plain_lines) == 15  # 13 factors, their product, the finite-difference check
+        # 13 factors, each with its running product under it (80 columns are
+        # too few for both side by side here), the product, the check
+        assert len(pane.plain_lines) == 28
+        _, running = grad_rows(pane)
+        # 4 digits in the running column
+        assert running["dz1/dw1"] == pytest.approx(t.grad("w1"), rel=5e-4)
+        assert running["da3/dz3"] == pytest.approx(t.adjoints["z3"], rel=5e-4)
         # dJ/dw1 ≈ 2e−6 beside J ≈ 12: rounding limits the finite difference,
         # and the row says so (its noise, not an error of backprop's)
         assert shown["fd"] == pytest.approx(t.grad("w1"), rel=1e-3)
@@ -852,7 +874,8 @@ async def test_walk_shows_pending_values_and_explains_each_operation():
         # the issue's example, with the screen's 7 digits
         assert "dJ/dh = dJ/dz2 × dz2/dh = (−1.747735) × 0.02075195 = −0.03626891" in message(app)
         lines = w1_pane.plain_lines
-        assert lines[2].endswith("0.02075195 ◀") and "·" in lines[3]
+        # dJ/dh is complete: its running product (4 digits) beside the factor
+        assert lines[2].endswith("0.02075195 −0.03627 ◀") and lines[3].split()[-2:] == ["·", "·"]
         w2_pane = app.query_one("#grad-w2", GradientPane)
         assert grad_values(w2_pane)["="] == pytest.approx(GRADS["w2"], rel=6e-7)  # dJ/dw2 is done
         await pilot.press("comma")
@@ -1034,7 +1057,7 @@ async def test_bces_factor_is_written_whole(size):
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         lines = [line for line in screen_text(app).splitlines() if "dJ/do " in line and "◆" in line]
-        assert len(lines) == 2 and all("= (o−y)/(o(1−o)) −1.983049" in line for line in lines), lines
+        assert len(lines) == 2 and all(" (o−y)/(o(1−o)) −1.983049" in line for line in lines), lines
 
 
 async def test_a_cropped_label_ends_in_an_ellipsis_and_a_blank():
@@ -1169,6 +1192,54 @@ async def test_a_refused_answer_typed_ahead_keeps_the_prompt_and_the_keys_after_
         await pilot.press("ctrl+u")
         await burst(pilot, "0.25\r ")
         assert app.engine.lr == 0.25 and app.engine.step_count == 1
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_every_factor_shows_its_running_product_upstream_times_local(size):
+    """The issue's numbers at step 0: dJ/dz2 = −1.747735, dJ/dh = −0.03626891,
+    dJ/dz1 = −0.005263426, beside the factors that make them, in 4 digits;
+    and again after three steps, against hand algebra."""
+    app = app_for()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        _, running = grad_rows(app.query_one("#grad-w1", GradientPane))
+        shown = {k: f"{v:.4g}" for k, v in running.items()}
+        assert shown == {"dJ/do": "-6.991", "do/dz2": "-1.748", "dz2/dh": "-0.03627", "dh/dz1": "-0.005263",
+                         "dz1/dw1": "-0.01053"}  # fmt: skip
+        await pilot.press("space", "space", "space")
+        await pilot.pause()
+        x, y = 2.0, 4.0
+        w1, w2 = app.engine.params
+        h = 1 / (1 + math.exp(-w1 * x))
+        o = 1 / (1 + math.exp(-w2 * h))
+        dJ_dz2 = 2 * (o - y) * o * (1 - o)
+        want = {"dJ/do": 2 * (o - y), "do/dz2": dJ_dz2, "dz2/dh": dJ_dz2 * w2, "dh/dz1": dJ_dz2 * w2 * h * (1 - h),
+                "dz1/dw1": dJ_dz2 * w2 * h * (1 - h) * x}  # fmt: skip
+        for pane, keys in (("#grad-w1", want), ("#grad-w2", {"dJ/do": 0, "do/dz2": 0, "dz2/dw2": 0})):
+            _, running = grad_rows(app.query_one(pane, GradientPane))
+            assert running.keys() == keys.keys()
+        _, running = grad_rows(app.query_one("#grad-w1", GradientPane))
+        for k, v in want.items():
+            assert f"{running[k]:.4g}" == f"{v:.4g}", k
+        _, running = grad_rows(app.query_one("#grad-w2", GradientPane))
+        assert f"{running['dz2/dw2']:.4g}" == f"{dJ_dz2 * h:.4g}"
+        assert "upstream × local" in str(app.query_one("#grad-w1", GradientPane).border_subtitle)
+
+
+async def test_where_paths_meet_the_running_product_is_their_sum():
+    app = app_for(preset="mazur")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        pane = app.query_one(GradientPane)
+        t = app.engine.trace
+        summed = [line for line in pane.plain_lines if "Σ" in line]
+        assert len(summed) == 2 and all(line.split()[1] in ("dzo1/dh1", "dzo2/dh1") for line in summed)
+        assert all(number(line.split("Σ")[1].split()[0]) == pytest.approx(t.adjoints["h1"], rel=5e-4) for line in summed)
+        # the sum of the two paths' upstream × local, by hand
+        f = t.factors
+        via_o1 = f["E", "E1"] * f["E1", "o1"] * f["o1", "zo1"] * f["zo1", "h1"]
+        via_o2 = f["E", "E2"] * f["E2", "o2"] * f["o2", "zo2"] * f["zo2", "h1"]
+        assert t.adjoints["h1"] == pytest.approx(via_o1 + via_o2, rel=1e-12)
 
 
 async def test_values_set_with_equals_typed_ahead_recompute_every_pane():

@@ -19,9 +19,15 @@ from bptui.frame import Frame
 from bptui.gradcheck import Check
 from bptui.graph import Network
 from bptui.numfmt import aligned, fmt
-from bptui.widgets.line_pane import LabelledPane, mark_current, pending
+from bptui.widgets.line_pane import CURRENT, LabelledPane, mark_current, pending
 
 SHARED = "◆"
+SUM = "Σ"  # a running product that sums the paths meeting at its node
+RUNNING = "↳"  # the running product under its factor, where the pane is narrow
+# the bottom border names the columns: the local factor, then upstream ×
+# local, the running product from J down (the dJ/dn that backprop reuses)
+SIDE_BY_SIDE = "local · upstream × local"
+STACKED = f"{RUNNING} upstream × local"
 
 
 class GradientPane(Vertical):
@@ -85,41 +91,58 @@ class GradientPane(Vertical):
             self.factors.scroll_home(animate=False)
 
     def show(self, frame: Frame) -> None:
-        """The chain of factors and its product; in a walk, · for what is not
-        computed yet and the current factor marked."""
+        """The chain of factors, each with the running product down to it
+        (upstream × local: the node below's dJ/dn, as backprop reuses it), and
+        the gradient; in a walk, · for what is not computed yet and the
+        current factor marked. Side by side where the width allows, else the
+        running product on a line of its own under its factor."""
         net = self.network
         trace, walk = frame.trace, frame.walk
         cur = walk.current if walk else None
+        loss = net.loss
 
         def known(e) -> bool:
             return walk is None or e.key in walk.factors
 
-        done = walk is None or self.param in walk.adjoints
+        def adjoint_known(node: str) -> bool:
+            return walk is None or node in walk.adjoints
+
+        done = adjoint_known(self.param)
         paths = net.paths[self.param]
         edges = [e for path in paths for e in path]
         sym_w = max(len(e.symbol) for e in edges)
         formula_w = max(max(len(e.formula) for e in edges), len("product"))
-        rows = []
+        # rows: (label, local factor, running product), None for a title
+        # (mark, symbol, formula, factor, running product, node below, current)
+        factor_rows: list[tuple] = []
+        meets = any(self._inputs_meet(e.inp) for e in edges)
         for i, path in enumerate(paths):
             if len(paths) > 1:
-                rows.append((Text(path_title(net, self.param, i), "italic"), Text()))
+                factor_rows.append((path_title(net, self.param, i),))
             for e in path:
                 mark = SHARED if len(net.edge_users[e.key]) > 1 else " "
-                label = Text(f"{mark} {e.symbol.ljust(sym_w)} = {e.formula.ljust(formula_w)} ")
-                value = Text(aligned(trace.factors[e.key]).rstrip(), "bold") if known(e) else pending()
-                if cur is not None and cur.kind == "backward" and cur.edge.key == e.key:
-                    label, value = mark_current(label, value)
-                rows.append((label, value))
+                factor = aligned(trace.factors[e.key]).rstrip()
+                value = Text(factor, "bold") if known(e) else pending()
+                # where paths meet, dJ/dn is their sum (Σ), not this path's product alone
+                total = (SUM if self._inputs_meet(e.inp) else " ") if meets else ""
+                product = total + running_text(trace.adjoints[e.inp])
+                running = Text(product) if adjoint_known(e.inp) else pending()
+                current = cur is not None and cur.kind == "backward" and cur.edge.key == e.key
+                # the widths the numbers take once computed: a walk never changes the layout
+                factor_rows.append((mark, e.symbol, e.formula, value, running, e.inp, current, len(factor), len(product)))
         summary = []
+        self._summary_values = [trace.grad(self.param), *(trace.path_products(self.param) if len(paths) > 1 else ())]
+        if self.param in frame.checks:
+            self._summary_values.append(frame.checks[self.param].estimate)
         if len(paths) > 1:
-            for i, (path, p) in enumerate(zip(paths, trace.path_products(self.param))):
-                value = Text(aligned(p).rstrip(), "bold") if all(map(known, path)) else pending()
-                summary.append((Text(f"  path {i + 1} product".ljust(sym_w + formula_w + 6)), value))
+            for i, (path, product) in enumerate(zip(paths, trace.path_products(self.param))):
+                value = Text(aligned(product).rstrip(), "bold") if all(map(known, path)) else pending()
+                summary.append((Text(f"  path {i + 1} product"), value))
             label = "sum"
         else:
             label = "product"
         head = Text("= ")
-        head.append(f"d{net.loss}/d{self.param}".ljust(sym_w), "bold underline")
+        head.append(f"d{loss}/d{self.param}".ljust(sym_w), "bold underline")
         head.append(f" = {label.ljust(formula_w)} ")
         value = Text(aligned(trace.grad(self.param)).rstrip(), "bold underline") if done else pending()
         if cur is not None and cur.kind == "backward" and cur.completes == self.param:
@@ -131,15 +154,11 @@ class GradientPane(Vertical):
             for e in edges:
                 g = trace.adjoints[e.inp]
                 if not math.isfinite(g):
-                    label = Text(f"! running product d{net.loss}/d{e.inp}".ljust(sym_w + formula_w + 6), "bold")
-                    summary.append((label, Text(aligned(g).rstrip(), "bold")))
+                    summary.append((Text(f"! running product d{loss}/d{e.inp}", "bold"), Text(aligned(g).rstrip(), "bold")))
                     break
         if self.param in frame.checks:
             summary.append(check_row(frame.checks[self.param], done))
-        # one label column across both parts, so every value lines up
-        width = max(label.cell_len for label, _ in rows + summary)
-        for label, _ in rows + summary:
-            label.pad_right(width - label.cell_len)
+        rows, summary = self._lay_out(factor_rows, summary, loss)
         self.factors.set_rows(rows)
         self.summary.set_rows(summary)
         if self._rows != len(rows) + len(summary):
@@ -148,6 +167,70 @@ class GradientPane(Vertical):
             self._rows = len(rows) + len(summary)
             self.styles.max_height = self._rows + 2
             self.summary.styles.height = len(summary)
+
+    def _inputs_meet(self, node: str) -> bool:
+        """Whether node's dJ/dn sums more than one edge out of it."""
+        return sum(e.inp == node for e in self.network.edges) > 1
+
+    def _lay_out(self, factor_rows, summary, loss: str) -> tuple[list, list]:
+        """Side by side: symbol, formula, factor, running product, with the
+        products and the check in the running column (the last running
+        product is the gradient). Too narrow for that: symbol = formula,
+        factor, and the running product on a line of its own under it."""
+        factors = [row for row in factor_rows if len(row) > 1]
+        sym_w = max(len(row[1]) for row in factors)
+        formula_w = max(len(row[2]) for row in factors)
+        label_w = 2 + sym_w + 1 + formula_w + 1
+        factor_w = max(row[7] for row in factors)
+        # the summary's values (7 digits) sit in the running column too
+        running_w = max(max(row[8] for row in factors), *(len(aligned(v).rstrip()) for v in self._summary_values))
+        left_w = max(label_w + factor_w + 1, max(label.cell_len for label, _ in summary))
+        # room is kept for a walk's ◀ at the end of a row, so a walk never
+        # changes the layout (a scrollbar, when the factors scroll, takes a
+        # column of that room: the layout must not change with the height)
+        if not self.size.width or left_w + running_w + len(CURRENT) <= self.size.width:
+            rows = []
+            for row in factor_rows:
+                if len(row) == 1:
+                    rows.append((Text(row[0], "italic"), Text()))
+                    continue
+                mark, symbol, formula, value, running, _, current = row[:7]
+                label = Text(f"{mark} {symbol.ljust(sym_w)} {formula.ljust(formula_w)} ")
+                cell = value.copy()
+                cell.pad_right(left_w - label_w - cell.cell_len)
+                cell.append_text(running)
+                rows.append(mark_current(label, cell) if current else (label, cell))
+            for label, _ in summary:
+                label.pad_right(left_w - label.cell_len)
+            self._subtitle(SIDE_BY_SIDE)
+            return rows, summary
+        rows = []
+        for row in factor_rows:
+            if len(row) == 1:
+                rows.append((Text(row[0], "italic"), Text()))
+                continue
+            mark, symbol, formula, value, running, node, current = row[:7]
+            label = Text(f"{mark} {symbol.ljust(sym_w)} = {formula.ljust(formula_w)} ")
+            rows.append(mark_current(label, value) if current else (label, value))
+            rows.append((Text(f"  {RUNNING} d{loss}/d{node}", "italic"), running))
+        # one label column across both parts, so every value lines up
+        width = max(label.cell_len for label, _ in rows + summary)
+        for label, _ in rows + summary:
+            label.pad_right(width - label.cell_len)
+        self._subtitle(STACKED)
+        return rows, summary
+
+    def _subtitle(self, text: str) -> None:
+        """What the columns are, on the bottom border (it costs no row)."""
+        if self.border_subtitle != text:
+            self.border_subtitle = text
+
+
+def running_text(v: float) -> str:
+    """A running product, in 4 digits (the factor beside it has all 7, and
+    the walk's line every digit): a sign's place kept, so columns line up."""
+    s = fmt(v, digits=4)
+    return s if s.startswith(("−", "+", "n")) else " " + s
 
 
 def path_title(net: Network, param: str, i: int) -> str:

@@ -35,7 +35,9 @@ class DiffLines:
 
     def set_lines(self: Widget | "DiffLines", lines: list[Text]) -> None:
         old, self._lines = self._lines, lines
-        if len(old) != len(lines):
+        # a new count of lines, or a new widest one, lays the pane out again
+        # (a label column is as wide as its widest label)
+        if len(old) != len(lines) or max((t.cell_len for t in old), default=0) != max((t.cell_len for t in lines), default=0):
             self._strips.clear()
             self.refresh(layout=True)
             return
