@@ -276,14 +276,15 @@ class Engine:
     def set_value(self, name: str, value: float) -> Edit:
         """Set an input, a target, a parameter or lr by hand, at this step.
         ValueError, saying why, leaves everything as it was."""
-        if name not in self.settable():
-            raise ValueError(f"no value {name!r} here: {', '.join(self.settable())} can be set")
+        values = self.settable()
+        if name not in values:
+            raise ValueError(f"no value {name!r} here: {', '.join(values)} can be set")
         if not math.isfinite(value):
             raise ValueError(f"{name} must be finite, not {value}")
         self._flush()
         k, w, n = self._count, self._width, self.n_params
         row = tuple(self._history[k * w : (k + 1) * w])
-        old = self.settable()[name]
+        old = values[name]
         network, params = self.network, self.params
         if name == "lr":
             check_learning_rate(value)

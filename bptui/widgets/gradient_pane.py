@@ -52,6 +52,8 @@ class GradientPane(Vertical):
         self.choices = choices
         self.param = param
         self._rows = 0  # factor and summary rows, for the pane's height
+        # nodes whose dJ/dn sums more than one edge out of them (paths meet there)
+        self._meeting = {e.inp for e in network.edges if sum(f.inp == e.inp for f in network.edges) > 1}
 
     def compose(self) -> ComposeResult:
         yield LabelledPane(classes="factors")
@@ -115,7 +117,7 @@ class GradientPane(Vertical):
         # rows: (label, local factor, running product), None for a title
         # (mark, symbol, formula, factor, running product, node below, current)
         factor_rows: list[tuple] = []
-        meets = any(self._inputs_meet(e.inp) for e in edges)
+        meets = any(e.inp in self._meeting for e in edges)
         for i, path in enumerate(paths):
             if len(paths) > 1:
                 factor_rows.append((path_title(net, self.param, i),))
@@ -124,16 +126,16 @@ class GradientPane(Vertical):
                 factor = aligned(trace.factors[e.key]).rstrip()
                 value = Text(factor, "bold") if known(e) else pending()
                 # where paths meet, dJ/dn is their sum (Σ), not this path's product alone
-                total = (SUM if self._inputs_meet(e.inp) else " ") if meets else ""
+                total = (SUM if e.inp in self._meeting else " ") if meets else ""
                 product = total + running_text(trace.adjoints[e.inp])
                 running = Text(product) if adjoint_known(e.inp) else pending()
                 current = cur is not None and cur.kind == "backward" and cur.edge.key == e.key
                 # the widths the numbers take once computed: a walk never changes the layout
                 factor_rows.append((mark, e.symbol, e.formula, value, running, e.inp, current, len(factor), len(product)))
         summary = []
-        self._summary_values = [trace.grad(self.param), *(trace.path_products(self.param) if len(paths) > 1 else ())]
+        summary_values = [trace.grad(self.param), *(trace.path_products(self.param) if len(paths) > 1 else ())]
         if self.param in frame.checks:
-            self._summary_values.append(frame.checks[self.param].estimate)
+            summary_values.append(frame.checks[self.param].estimate)
         if len(paths) > 1:
             for i, (path, product) in enumerate(zip(paths, trace.path_products(self.param))):
                 value = Text(aligned(product).rstrip(), "bold") if all(map(known, path)) else pending()
@@ -158,7 +160,7 @@ class GradientPane(Vertical):
                     break
         if self.param in frame.checks:
             summary.append(check_row(frame.checks[self.param], done))
-        rows, summary = self._lay_out(factor_rows, summary, loss)
+        rows, summary = self._lay_out(factor_rows, summary, summary_values, loss)
         self.factors.set_rows(rows)
         self.summary.set_rows(summary)
         if self._rows != len(rows) + len(summary):
@@ -168,11 +170,7 @@ class GradientPane(Vertical):
             self.styles.max_height = self._rows + 2
             self.summary.styles.height = len(summary)
 
-    def _inputs_meet(self, node: str) -> bool:
-        """Whether node's dJ/dn sums more than one edge out of it."""
-        return sum(e.inp == node for e in self.network.edges) > 1
-
-    def _lay_out(self, factor_rows, summary, loss: str) -> tuple[list, list]:
+    def _lay_out(self, factor_rows, summary, summary_values: list[float], loss: str) -> tuple[list, list]:
         """Side by side: symbol, formula, factor, running product, with the
         products and the check in the running column (the last running
         product is the gradient). Too narrow for that: symbol = formula,
@@ -183,41 +181,37 @@ class GradientPane(Vertical):
         label_w = 2 + sym_w + 1 + formula_w + 1
         factor_w = max(row[7] for row in factors)
         # the summary's values (7 digits) sit in the running column too
-        running_w = max(max(row[8] for row in factors), *(len(aligned(v).rstrip()) for v in self._summary_values))
+        running_w = max(max(row[8] for row in factors), *(len(aligned(v).rstrip()) for v in summary_values))
         left_w = max(label_w + factor_w + 1, max(label.cell_len for label, _ in summary))
         # room is kept for a walk's ◀ at the end of a row, so a walk never
         # changes the layout (a scrollbar, when the factors scroll, takes a
         # column of that room: the layout must not change with the height)
-        if not self.size.width or left_w + running_w + len(CURRENT) <= self.size.width:
-            rows = []
-            for row in factor_rows:
-                if len(row) == 1:
-                    rows.append((Text(row[0], "italic"), Text()))
-                    continue
-                mark, symbol, formula, value, running, _, current = row[:7]
-                label = Text(f"{mark} {symbol.ljust(sym_w)} {formula.ljust(formula_w)} ")
-                cell = value.copy()
-                cell.pad_right(left_w - label_w - cell.cell_len)
-                cell.append_text(running)
-                rows.append(mark_current(label, cell) if current else (label, cell))
-            for label, _ in summary:
-                label.pad_right(left_w - label.cell_len)
-            self._subtitle(SIDE_BY_SIDE)
-            return rows, summary
+        side_by_side = not self.size.width or left_w + running_w + len(CURRENT) <= self.size.width
         rows = []
         for row in factor_rows:
-            if len(row) == 1:
+            if len(row) == 1:  # a path's title
                 rows.append((Text(row[0], "italic"), Text()))
                 continue
             mark, symbol, formula, value, running, node, current = row[:7]
-            label = Text(f"{mark} {symbol.ljust(sym_w)} = {formula.ljust(formula_w)} ")
+            if side_by_side:
+                label = Text(f"{mark} {symbol.ljust(sym_w)} {formula.ljust(formula_w)} ")
+                value = value.copy()
+                value.pad_right(left_w - label_w - value.cell_len)
+                value.append_text(running)
+            else:
+                label = Text(f"{mark} {symbol.ljust(sym_w)} = {formula.ljust(formula_w)} ")
             rows.append(mark_current(label, value) if current else (label, value))
-            rows.append((Text(f"  {RUNNING} d{loss}/d{node}", "italic"), running))
-        # one label column across both parts, so every value lines up
-        width = max(label.cell_len for label, _ in rows + summary)
-        for label, _ in rows + summary:
-            label.pad_right(width - label.cell_len)
-        self._subtitle(STACKED)
+            if not side_by_side:
+                rows.append((Text(f"  {RUNNING} d{loss}/d{node}", "italic"), running))
+        if side_by_side:
+            for label, _ in summary:
+                label.pad_right(left_w - label.cell_len)
+        else:
+            # one label column across both parts, so every value lines up
+            width = max(label.cell_len for label, _ in rows + summary)
+            for label, _ in rows + summary:
+                label.pad_right(width - label.cell_len)
+        self._subtitle(SIDE_BY_SIDE if side_by_side else STACKED)
         return rows, summary
 
     def _subtitle(self, text: str) -> None:
