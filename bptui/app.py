@@ -13,11 +13,11 @@ from textual.widgets import Footer
 
 from bptui.engine import Engine
 from bptui.frame import Frame, FrameMaker
-from bptui.keys import BY_KEY, IN_FOOTER, KEYS, NAVIGATION, footer_keys
+from bptui.keys import BY_KEY, IN_FOOTER, KEYS, NAVIGATION, PANE_KEYS, footer_keys, pane_footer_width
 from bptui.scenario import Scenario
 from bptui.screens.help_screen import HelpScreen
 from bptui.series import CorrectRun
-from bptui.stepper import Stepper
+from bptui.stepper import KeyTaken, Stepper
 from bptui.widgets.cost_chart import CostChart
 from bptui.widgets.forward_pane import CHART_ROWS, LANDSCAPE_ROWS, ForwardPane
 from bptui.widgets.gradient_pane import GradientPane
@@ -44,6 +44,7 @@ class BptuiApp(App[None]):
         *(
             Binding(name, k.action, k.label, show=k.rank < IN_FOOTER and i == 0, key_display=k.footer_key or None)
             for k in KEYS
+            if not k.pane  # a pane's own keys are the pane's bindings
             for i, name in enumerate(k.keys)
         ),
         Binding("ctrl+q", "quit_now", "Quit", show=False, priority=True),
@@ -136,24 +137,46 @@ class BptuiApp(App[None]):
         """Do what the key means now; False leaves it to Textual (Tab, arrows
         and page keys move focus and scroll)."""
         key, s = event.key, self.stepper
-        was_armed = s._quit_armed
-        if s.key(key, event.character):
-            self.draw()
-            return True
-        if was_armed and key == "q":
+        taken = s.key(key, event.character)
+        if taken is KeyTaken.QUIT:
             self.exit()
             return True
-        k = BY_KEY.get(key)
+        if taken is KeyTaken.TAKEN:
+            self.draw()
+            return True
+        if key in ("tab", "shift+tab"):
+            # focus moves now, not when the focused widget's queue gets to
+            # it: the keys typed after Tab go to the pane it reaches
+            self.screen.focus_next() if key == "tab" else self.screen.focus_previous()
+            return True
+        pane_keys = PANE_KEYS["forward"]
+        in_pane = isinstance(self.focused, ForwardPane)
+        if in_pane and key in pane_keys and s.selected is None:
+            s.select_values()  # typed ahead of the focus event, which would choose the value
+        k = (pane_keys.get(key) if in_pane else None) or BY_KEY.get(key)
         if k is not None:
             s.before_action(k.action)
             method, args = self._actions[k.action]
             method(*args)
         elif key in NAVIGATION or not (event.character and event.character.isprintable()):
             return False
+        elif key in pane_keys:
+            s.say(f"{event.character} changes the nudge's step: Tab to the forward pane first.")
         else:
             s.say(f"{event.character} does nothing here: ? lists every key.")
         self.draw()
         return True
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # the forward pane's rows are chosen while it has focus
+        if isinstance(event.widget, ForwardPane):
+            self.stepper.select_values()
+            self.draw()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if isinstance(event.widget, ForwardPane):
+            self.stepper.unselect()
+            self.draw()
 
     def action_answer(self) -> None:
         """Enter and Escape are the prompt's own keys (this only labels them)."""
@@ -182,7 +205,10 @@ class BptuiApp(App[None]):
         available = {k.action for k in KEYS}
         if self.stepper.one_pane_per_param:
             available.discard("choose(1)")
-        return full in footer_keys(self.size.width or 80, available)
+        width = self.size.width or 80
+        if isinstance(self.focused, ForwardPane):
+            width -= pane_footer_width("forward")  # its own keys come first
+        return full in footer_keys(width, available)
 
     # -- drawing the stepper's frame --
 
@@ -215,6 +241,7 @@ class BptuiApp(App[None]):
         forward = self.query_one(ForwardPane)
         forward.keep_below = LANDSCAPE_ROWS if f.show_landscape else CHART_ROWS
         forward.show(f)
+        self.stepper.value_order = forward.value_order  # ↑ ↓ go down the rows as shown
         for pane in self.query(GradientPane):
             if not self.stepper.one_pane_per_param and pane.param != f.shown[0]:
                 pane.select(f.shown[0])

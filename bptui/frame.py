@@ -14,6 +14,7 @@ from bptui.networks import vanishing_note
 from bptui.prompt import Prompt
 from bptui.rules import UpdateRule
 from bptui.stepper import Message, Stepper
+from bptui.stepper_nudge import Nudge
 from bptui.walk import WalkView
 
 
@@ -38,6 +39,9 @@ class Frame:
     log_steps: bool
     message: Message
     asking: Prompt | None
+    selected: str | None  # the forward pane's chosen value (while it has focus)
+    nudge_step: float
+    nudge: Nudge | None  # the last nudge, while it is the latest change
     # the chart and the landscape read the history incrementally: the engine,
     # for reading only
     history: Engine
@@ -90,5 +94,8 @@ class FrameMaker:
             log_steps=s.log_steps,
             message=s.message,
             asking=s.asking,
+            selected=s.selected,
+            nudge_step=s.nudge_step,
+            nudge=s.current_nudge(),
             history=e,
         )

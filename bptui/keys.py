@@ -22,6 +22,9 @@ class Key:
     # and quit come first, so that no width hides them (IN_FOOTER: never)
     rank: int = 99
     footer_key: str = ""  # how the Footer writes the key, if not as the help does
+    # a pane's own key: it does this only while that pane has focus (there
+    # the Footer shows it first); elsewhere arrows scroll as usual
+    pane: str = ""
 
 
 KEYS: tuple[Key, ...] = (
@@ -48,6 +51,12 @@ KEYS: tuple[Key, ...] = (
     Key(("left_curly_bracket",), "landscape_y(-1)", "{", "(with }) the previous vertical weight", "previous y"),
     Key(("e",), "export", "e", "export the session (scenario and every step) to a JSON file; bptui --replay reopens it", "Export"),
     Key(("s",), "save_scenario", "s", "save the scenario (its starting point and the current rate) to a TOML file", "Save"),
+    Key(("up",), "select(-1)", "↑  ↓", "with the forward pane focused (Tab): choose the value to nudge (an input, a target, a weight or a bias)", "Value", 0, "↑↓", pane="forward"),
+    Key(("down",), "select(1)", "↓", "(with ↑) the next value", pane="forward"),
+    Key(("left",), "nudge(-1)", "←  →", "with the forward pane focused: nudge the chosen value down / up by the step its border shows; J, every factor and the check follow at once, and ΔJ and ΔJ/Δw (beside dJ/dw) show until the next key; u takes a nudge back", "Nudge", 1, "←→", pane="forward"),
+    Key(("right",), "nudge(1)", "→", "(with ←) nudge up", pane="forward"),
+    Key(("asterisk",), "change_nudge_step(1)", "*  /", "with the forward pane focused: the nudge's step ×10 / ÷10 (0.1 at first; 1 down to 0.000001)", "Step", 2, "* /", pane="forward"),
+    Key(("slash",), "change_nudge_step(-1)", "/", "(with *) a tenth of the step", pane="forward"),
     Key(("question_mark",), "help", "?", "this help", "Help", 0),
     Key(("q",), "quit", "q", "quit (with steps taken, q asks once: q again quits, any other key stays)", "Quit", 1),
     Key(("ctrl+c", "ctrl+q"), "quit_now", "Ctrl-C, Ctrl-Q", "quit at once", "Quit now"),
@@ -58,7 +67,12 @@ KEYS: tuple[Key, ...] = (
 NAVIGATION = ("tab", "shift+tab", "up", "down", "left", "right", "pageup", "pagedown", "home", "end")
 
 IN_FOOTER = 99  # a rank below this puts a key in the Footer
-BY_KEY: dict[str, Key] = {name: k for k in KEYS for name in k.keys}
+BY_KEY: dict[str, Key] = {name: k for k in KEYS for name in k.keys if not k.pane}
+# the keys of each pane, while it has focus
+PANE_KEYS: dict[str, dict[str, Key]] = {}
+for _k in KEYS:
+    if _k.pane:
+        PANE_KEYS.setdefault(_k.pane, {}).update({name: _k for name in _k.keys})
 
 # what the help lists: one row a row of keys (the partners of a pair, such as
 # - beside +, are written in their partner's row)
@@ -80,13 +94,18 @@ def footer_keys(width: int, available: set[str] | None = None) -> set[str]:
     among those available (None: all)."""
     shown: set[str] = set()
     used = 0
-    for k in sorted((k for k in KEYS if k.rank < IN_FOOTER), key=lambda k: k.rank):
+    for k in sorted((k for k in KEYS if k.rank < IN_FOOTER and not k.pane), key=lambda k: k.rank):
         if available is not None and k.action not in available:
             continue
         if used + footer_width(k) <= width:
             shown.add(k.action)
             used += footer_width(k)
     return shown
+
+
+def pane_footer_width(pane: str) -> int:
+    """Cells a focused pane's own keys take in the Footer."""
+    return sum(footer_width(k) for k in KEYS if k.pane == pane and k.rank < IN_FOOTER)
 
 
 def key_summary() -> str:

@@ -10,6 +10,7 @@ and no sleeps. This module never imports Textual.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from bptui.engine import Engine, ResetMemo
 from bptui.landscape import HERE, TRAIL
@@ -17,10 +18,11 @@ from bptui.networks import stuck_note
 from bptui.numfmt import count, fmt
 from bptui.prompt import Prompt
 from bptui.scenario import Scenario, standing_note
+from bptui.stepper_nudge import Nudging
 from bptui.stepper_questions import EXPORT_LABEL, JUMP_LABEL, MAX_JUMP, RATE_LABEL, SAVE_LABEL, SET_LABEL, Questions
 from bptui.walk import Operation, WalkView, follow, operations, view
 
-__all__ = ["Stepper", "Message", "SPEEDS", "FRAME_RATE", "HINT", "JUMP_LABEL", "MAX_JUMP", "RATE_LABEL", "SET_LABEL",
+__all__ = ["Stepper", "KeyTaken", "Message", "SPEEDS", "FRAME_RATE", "HINT", "JUMP_LABEL", "MAX_JUMP", "RATE_LABEL", "SET_LABEL",
            "EXPORT_LABEL", "SAVE_LABEL"]  # fmt: skip
 
 # play speeds, in steps a second; the screen takes the steps due since its
@@ -28,6 +30,12 @@ __all__ = ["Stepper", "Message", "SPEEDS", "FRAME_RATE", "HINT", "JUMP_LABEL", "
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 1_000, 10_000, 100_000)
 FRAME_RATE = 20
 HINT = "space steps · l sets the rate · u undoes · ? explains every factor"
+
+
+class KeyTaken(Enum):
+    TAKEN = "taken"  # by the open question
+    QUIT = "quit"  # the q that confirms quitting
+    FREE = "free"  # the key does what it does
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ class Message:
     lines: tuple[str, ...] = ()
 
 
-class Stepper(Questions):
+class Stepper(Questions, Nudging):
     def __init__(self, engine: Engine, scenario: Scenario, *, files: bool = True) -> None:
         self.engine = engine
         self.scenario = scenario
@@ -127,22 +135,25 @@ class Stepper(Questions):
 
     # -- keys: one method each --
 
-    def key(self, name: str, character: str | None = None) -> bool:
-        """A key while a question is open, or after q asked once; True when
-        it was taken here (the app then has nothing more to do with it)."""
+    def key(self, name: str, character: str | None = None) -> KeyTaken:
+        """A key while a question is open, or after q asked once: whether it
+        was taken here (the app then has nothing more to do with it), is the
+        second q (the app quits), or is free to do what it does."""
         if self.asking is not None:
             self._prompt_outcome(self.asking, self.asking.key(name, character))
-            return True
+            return KeyTaken.TAKEN
         if self._quit_armed:
             self._quit_armed = False
             if name == "q":
-                return False  # the app quits
+                return KeyTaken.QUIT
             self.say("Not quitting.")  # and the key does what it does
-        return False
+        return KeyTaken.FREE
 
     def before_action(self, action: str) -> None:
         if action != "undo":
             self._reset_memo = None  # only an undo straight after r undoes it
+        if not action.startswith("change_nudge_step"):
+            self.last_nudge = None  # what a nudge did shows until the next key
 
     def paste(self, text: str) -> None:
         if self.asking is not None:

@@ -107,3 +107,14 @@ def test_keys_typed_ahead_in_one_burst_reach_their_prompts(session):
     assert "walking" not in shown
     tmux("send-keys", "-t", session, "r", "u")
     wait_for(session, "step 25", "Reset undone: back at step 25")
+
+
+def test_tab_and_arrows_in_one_burst_nudge_w1(session):
+    wait_for(session, "Forward pass", "12.22010", "step 0")
+    # Tab, → → as one write (the terminal's escape sequences for the arrows)
+    tmux("send-keys", "-t", session, "-l", "\t\x1b[C\x1b[C")
+    shown = wait_for(session, "ΔJ/Δw1, nudged", "0.9713206", "←→ w1 ±0.1", "(nudged)")
+    assert "w1 +0.1: ΔJ" in shown
+    tmux("send-keys", "-t", session, "-l", "uu")
+    shown = wait_for(session, "0.7713206", "12.22010")
+    assert "0.9713206" not in shown

@@ -9,9 +9,11 @@ lists the formulas."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import Binding
 
 from bptui.frame import Frame
 from bptui.graph import Network
+from bptui.keys import IN_FOOTER, KEYS
 from bptui.numfmt import aligned, fmt
 from bptui.walk import WalkView
 from bptui.widgets.line_pane import CURRENT, PENDING, LabelledPane, mark_current, pending
@@ -20,12 +22,21 @@ from bptui.widgets.line_pane import CURRENT, PENDING, LabelledPane, mark_current
 # the landscape (its map and the legend under it)
 CHART_ROWS = 8
 LANDSCAPE_ROWS = 12
+CHOSEN = "reverse underline"  # the value ← → nudge (a walk's current node is plain reverse)
 
 
 class ForwardPane(LabelledPane):
     BORDER_TITLE = "Forward pass"
+    # the Footer's labels for the pane's own keys (the app routes them)
+    BINDINGS = [
+        Binding(name, k.action, k.label, show=k.rank < IN_FOOTER and i == 0, key_display=k.footer_key or None)
+        for k in KEYS
+        if k.pane == "forward"
+        for i, name in enumerate(k.keys)
+    ]
     keep_below = CHART_ROWS  # rows left to the pane under this one
     _max_room = -1
+    value_order: tuple[str, ...] = ()  # the values ↑ ↓ visit, in the order shown
 
     def show(self, frame: Frame) -> None:
         """Every node's value; in a walk, · for nodes not computed yet and the
@@ -35,11 +46,20 @@ class ForwardPane(LabelledPane):
         if room < 10**6 and room != self._max_room:
             self._max_room = room  # a new max-height lays the column out again: only on a change
             self.styles.max_height = room + 2
+        chosen = frame.selected
+        step = fmt(frame.nudge_step, keep_zeros=False)
+        subtitle = f"←→ {chosen} ±{step} · * / step" if chosen else ""
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
         if room < len(net.nodes):
             # room kept on every row for a walk's ◀, so rows never reflow
             width = self._width() - len(CURRENT)
-            self.set_rows([(Text(), row) for row in dense_rows(net, values, walk, width)])
+            self.value_order = tuple(n.name for n in net.nodes if n.kind == "input") + net.params
+            rows = dense_rows(net, values, walk, width, chosen)
+            at = next((y for y, row in enumerate(rows) if any(span.style == CHOSEN for span in row.spans)), None)
+            self.set_rows([(Text(), row) for row in rows], at)
             return
+        self.value_order = tuple(n.name for n in net.nodes if n.kind != "op")
         labels = {n.name: n.role if n.kind != "op" else n.formula() for n in net.nodes}
         name_w = max(len(n.name) for n in net.nodes)
         label_w = max(len(v) for v in labels.values())
@@ -55,8 +75,11 @@ class ForwardPane(LabelledPane):
             cur = walk.current if walk else None
             if cur is not None and cur.kind == "forward" and cur.name == node.name:
                 label, value = mark_current(label, value)
+            if node.name == chosen:  # the value ← → nudge (the border names it too)
+                label = label.copy()
+                label.stylize(CHOSEN, 0, len(node.name))
             rows.append((label, value))
-        self.set_rows(rows)
+        self.set_rows(rows, next((y for y, n in enumerate(net.nodes) if n.name == chosen), None))
 
     def _room(self) -> int:
         """Rows the pane can show whole: the column less what the pane below
@@ -72,13 +95,18 @@ class ForwardPane(LabelledPane):
         return self.scrollable_content_region.width or 32
 
 
-def dense_rows(net: Network, values: dict[str, float], walk: WalkView | None, width: int) -> list[Text]:
-    """The dense layout's rows, laid out from the graph alone."""
+def dense_rows(
+    net: Network, values: dict[str, float], walk: WalkView | None, width: int, chosen: str | None = None
+) -> list[Text]:
+    """The dense layout's rows, laid out from the graph alone; the chosen
+    value's name reversed (the border names it too)."""
     cur = walk.current.name if walk is not None and walk.current is not None and walk.current.kind == "forward" else None
 
     def item(name: str, short: bool = False) -> Text:
         node = net.by_name[name]
         text = Text(f"{name} ", "italic")
+        if name == chosen:
+            text.stylize(CHOSEN, 0, len(name))
         if walk is not None and node.kind == "op" and name not in walk.values:
             text.append(PENDING, "dim")
         else:

@@ -158,6 +158,12 @@ class GradientPane(Vertical):
                 if not math.isfinite(g):
                     summary.append((Text(f"! running product d{loss}/d{e.inp}", "bold"), Text(aligned(g).rstrip(), "bold")))
                     break
+        nudge = frame.nudge
+        if nudge is not None and nudge.name == self.param:
+            # beside dJ/dw, what the nudge measured: the change in J per unit
+            # change of w, which dJ/dw is for a small change
+            # (4 digits: a secant over a step of 0.1 tells no more)
+            summary.append((Text(f"  Δ{loss}/Δ{self.param}, nudged", "italic"), Text(running_text(nudge.ratio), "bold")))
         if self.param in frame.checks:
             summary.append(check_row(frame.checks[self.param], done))
         rows, summary = self._lay_out(factor_rows, summary, summary_values, loss)

@@ -177,13 +177,14 @@ class LabelledPane(ScrollableContainer):
         yield LinePane(classes="labels")
         yield LinePane(classes="values")
 
-    def set_rows(self, rows: list[tuple[Text, Text]]) -> None:
+    def set_rows(self, rows: list[tuple[Text, Text]], in_view: int | None = None) -> None:
+        """The rows; a walk's current row, else row `in_view`, is scrolled into view."""
         self.query_one(".labels", LinePane).set_lines([label for label, _ in rows])
         self.query_one(".values", LinePane).set_lines([value for _, value in rows])
         self._fit_labels()
         # once the new rows are laid out: fit again (a scrollbar may have come
         # or gone with them), and bring a walk's current row into view
-        current = next((y for y, (_, value) in enumerate(rows) if value.plain.endswith(CURRENT)), None)
+        current = next((y for y, (_, value) in enumerate(rows) if value.plain.endswith(CURRENT)), in_view)
         self.call_after_refresh(self._settle, current)
 
     _followed = False  # scrolled to follow a walk's current row

@@ -7,6 +7,7 @@ from rich.text import Text
 
 from bptui.frame import Frame
 from bptui.numfmt import MINUS, count, fmt
+from bptui.stepper_nudge import signed
 from bptui.widgets.line_pane import PENDING, LabelledPane, mark_current
 
 
@@ -47,8 +48,15 @@ class StatusPane(LabelledPane):
         if edit is not None:  # set by hand since the step: one row, above the step's own updates
             value = Text(f"{edit.name} {fmt(edit.old, keep_zeros=edit.kind != 'rate')} → ")
             value.append(fmt(edit.new, keep_zeros=edit.kind != "rate"), "bold")
-            value.append(" (by hand)", "italic")
+            nudge = frame.nudge
+            value.append(" (nudged)" if nudge is not None else " (by hand)", "italic")
             rows.append((Text("set:".ljust(label_w), "bold"), value))
+            if nudge is not None:  # what it did to J, until the next key
+                loss = net.loss
+                moved = Text(f"Δ{loss} ")
+                moved.append(signed(nudge.loss_change, 7), "bold")
+                moved.append(f"  Δ{loss}/Δ{nudge.name} {fmt(nudge.ratio, digits=4)}")
+                rows.append((pad, moved))
         updates = {u.name: u for u in frame.updates}
         for p in net.params:
             if p not in params:
