@@ -43,29 +43,55 @@ class LossSeries:
 
 class CorrectRun:
     """What the run would have been under the correct rule: same start, same
-    rate at every step. Kept in step with the engine it shadows."""
+    rate at every step, and every value set by hand set at the same step.
+    Kept in step with the engine it shadows."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.shadow = Engine(engine.network, engine.params_at(0), engine.lr)
+        edits = engine.edits
+        first = edits[0] if edits else None
+        # the state before any edit: the network before the first one, and
+        # step 0's row as it was before an edit made there
+        network = first.network if first is not None else engine.network
+        start = first.row[: engine.n_params] if first is not None and first.step == 0 else engine.params_at(0)
+        self.shadow = Engine(network, start, engine.lr)
         self.watcher = engine.watch()
-        self.blocked = False  # the correct run itself hit a refused step
+        self.blocked = False  # the correct run itself hit a refused step, or could not take an edit
 
     def sync(self) -> None:
         e, s = self.engine, self.shadow
         low = self.watcher.take(e.step_count + 1)
         keep = min(low - 1, s.step_count)
-        if keep < s.step_count:
-            s.undo(s.step_count - keep)
+        # the shadow's edits are the engine's, in order: back to where they agree
+        agree = 0
+        for mine, theirs in zip(s.edits, e.edits):
+            if (mine.step, mine.name, mine.new) != (theirs.step, theirs.name, theirs.new):
+                break
+            agree += 1
+        if agree < len(s.edits):
+            keep = min(keep, s.edits[agree].step - 1)
+        while s.step_count > keep or (s.edits and s.edits[-1].step > keep) or len(s.edits) > agree:
+            if s.undo() == 0:
+                break
             self.blocked = False
-        k = s.step_count + 1
-        while k <= e.step_count and not self.blocked:
+        pending = list(e.edits[len(s.edits):])
+        while not self.blocked:
+            while pending and pending[0].step == s.step_count:
+                edit = pending.pop(0)
+                try:
+                    s.set_value(edit.name, edit.new)
+                except ValueError:
+                    self.blocked = True  # this run's state cannot take the value
+                    break
+            stop = min(pending[0].step, e.step_count) if pending else e.step_count
+            if self.blocked or s.step_count >= stop:
+                break
+            k = s.step_count + 1
             lr = e.lr_at(k)
             end = k
-            while end <= e.step_count and e.lr_at(end) == lr:
+            while end <= stop and e.lr_at(end) == lr:
                 end += 1
             s.set_lr(lr)
             taken = s.step(end - k)
             if taken < end - k:
                 self.blocked = True
-            k += taken
