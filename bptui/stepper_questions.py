@@ -13,7 +13,7 @@ from bptui.engine import Edit
 from bptui.file_question import ask_for_file
 from bptui.numfmt import count, fmt
 from bptui.prompt import Outcome, Prompt
-from bptui.scenario import parse_learning_rate, parse_whole
+from bptui.scenario import Scenario, parse_learning_rate, parse_whole
 from bptui.scenario_file import save as save_scenario
 from bptui.session import export_session
 
@@ -134,8 +134,39 @@ class Questions:
         return f"Exported {count(self.engine.step_count)} steps to {path} (reopen: bptui --replay {path})."
 
     def _save(self, path: Path, overwrite: bool) -> str:
-        save_scenario(path, replace(self.scenario, lr=self.engine.lr), overwrite=overwrite)
-        return f"Saved the scenario (starting point, current rate) to {path}."
+        scenario, left_out = self._starting_point()
+        save_scenario(path, scenario, overwrite=overwrite)
+        e = self.engine
+        if not e.edits:
+            return f"Saved the scenario (starting point, current rate) to {path}."
+        text = f"Saved the scenario (step 0 with the values set there by hand, the current rate) to {path}."
+        if left_out:
+            text += f" Not in it: {', '.join(left_out)} ({'e exports them' if self.files else 'an export keeps them'})."
+        return text
+
+    def _starting_point(self) -> tuple[Scenario, list[str]]:
+        """The scenario of step 0 as it stands, values set there by hand
+        included, at the current rate; and what a scenario cannot hold: the
+        values set after step 0, and a preset's fixed inputs."""
+        e, s = self.engine, self.scenario
+        start = dict(zip(e.network.params, e.params_at(0)))
+        later = [x for x in e.edits if x.step > 0 and x.name != "lr"]
+        # the inputs as step 0 left them: the network before the first later edit
+        inputs = next((x.network for x in e.edits if x.step > 0), e.network).inputs
+        left_out = [f"{x.name} set at step {count(x.step)}" for x in later]
+        changes: dict = {"lr": e.lr}
+        if any(x.step == 0 and x.name in start for x in e.edits):
+            weights = [p for p in e.network.params if p.startswith("w")]
+            changes["weights"] = tuple(start[p] for p in weights)
+            if s.biases is not None:
+                changes["biases"] = tuple(start[p] for p in e.network.params if p.startswith("b"))
+        for x in e.edits:
+            if x.step == 0 and x.name in inputs:
+                if s.preset == "question" and x.name in ("x", "y"):
+                    changes[x.name] = inputs[x.name]
+                elif f"{x.name} set at step 0" not in left_out:
+                    left_out.append(f"{x.name} set at step 0")
+        return replace(s, **changes), left_out
 
 
 def describe_edit(edit: Edit, loss: str, before: float, after: float) -> str:

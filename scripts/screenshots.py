@@ -45,6 +45,9 @@ SCENES = {
     "tanh-biases": ((80, 24), ["space"] * 3, Scenario(layers=3, activation="tanh", biases=(0.1, -0.2, 0.3), y=0.5)),
     "relu-stuck": ((80, 24), ["space"] * 5, Scenario(activation="relu")),
     "narrow-40x12": ((40, 12), ["space"], Scenario()),
+    # nudging: Tab to the forward pane, w1 up by 0.1 twice (ΔJ/Δw1 beside dJ/dw1)
+    "nudge": ((80, 24), ["tab", "right", "right"], Scenario()),
+    "mazur-nudge": ((80, 24), ["tab", "down", "down", "down", "down", "right"], Scenario(preset="mazur")),
 }
 
 

@@ -247,3 +247,29 @@ def test_a_walk_does_not_go_back_into_a_step_whose_values_were_set_after_it():
     type_into(st, "y = 0.5\r")
     st.walk(-1)
     assert not st.walking and "Not walking" in st.message.text
+
+
+def test_s_saves_step_0_with_its_values_set_by_hand_and_names_what_it_cannot_hold(tmp_path):
+    from bptui.scenario_file import load
+
+    s = Scenario()
+    st = Stepper(make_engine(s), s, files=True)
+    e = st.engine
+    w2 = e.params[1]
+    e.set_value("w1", 0.25)
+    e.set_value("x", 3.0)
+    e.step(2)
+    e.set_value("y", 0.5)
+    path = tmp_path / "start.toml"
+    assert st._save(path, False).endswith("Not in it: y set at step 2 (e exports them).")
+    saved = load(path)
+    assert (saved.x, saved.y, saved.weights, saved.lr) == (3.0, 4.0, (0.25, w2), 0.5)
+    again = make_engine(saved)
+    assert again.params == e.params_at(0) and again.loss == e.loss_at(0)
+    # Mazur's inputs are fixed by the preset: a scenario cannot hold them
+    m = Scenario(preset="mazur")
+    st = Stepper(make_engine(m), m, files=True)
+    st.engine.set_value("i1", 0.5)
+    st.engine.set_value("w3", 0.7)
+    assert "Not in it: i1 set at step 0" in st._save(tmp_path / "m.toml", False)
+    assert load(tmp_path / "m.toml").weights[2] == 0.7
