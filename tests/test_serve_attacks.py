@@ -533,7 +533,7 @@ def test_running_out_of_descriptors_logs_once_and_recovers(tmp_path):
 def test_the_shaper_turns_a_run_of_printable_characters_into_one_paste():
     from textual import events
 
-    from bptui.input_driver import InputShaper
+    from bptui.app.input_driver import InputShaper
 
     shaper = InputShaper(limit=10, run=5)
     assert shaper.feed("ab") == ["ab"]  # typing stays keys

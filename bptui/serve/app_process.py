@@ -18,8 +18,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bptui.input_driver import DRIVER_SETTING
 from bptui.serve.terminal import quiet_until_the_app_reads, set_winsize, take_terminal
+
+# the bounded driver each student's app runs under, named for Textual's
+# TEXTUAL_DRIVER setting; a string, so the server never imports Textual
+# (tests/test_serve_attacks.py checks that it names the driver)
+DRIVER_SETTING = "bptui.app.input_driver:BoundedLinuxDriver"
 
 # what a student's ssh may pass through to their app (OpenSSH sends only what
 # the client's SendEnv names), and the only values they may take: a locale

@@ -13,7 +13,8 @@ handing it over; that text is cut at MAX_PASTE_CHARS, so a paste of any size
 costs a bounded amount too.
 
 Under `bptui serve` every student's app gets this driver through Textual's
-TEXTUAL_DRIVER setting (see bptui/serve/app_process.py).
+TEXTUAL_DRIVER setting (bptui.serve.app_process.DRIVER_SETTING names it
+without importing Textual).
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ PASTE_RUN = 64
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 # seconds between looks at the app's backlog while it is full
 RECHECK_SECONDS = 0.01
-DRIVER_SETTING = f"{__name__}:BoundedLinuxDriver"
 
 
 class InputShaper:
