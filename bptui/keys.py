@@ -69,10 +69,9 @@ NAVIGATION = ("tab", "shift+tab", "up", "down", "left", "right", "pageup", "page
 IN_FOOTER = 99  # a rank below this puts a key in the Footer
 BY_KEY: dict[str, Key] = {name: k for k in KEYS for name in k.keys if not k.pane}
 # the keys of each pane, while it has focus
-PANE_KEYS: dict[str, dict[str, Key]] = {}
-for _k in KEYS:
-    if _k.pane:
-        PANE_KEYS.setdefault(_k.pane, {}).update({name: _k for name in _k.keys})
+PANE_KEYS: dict[str, dict[str, Key]] = {
+    pane: {name: k for k in KEYS if k.pane == pane for name in k.keys} for pane in {k.pane for k in KEYS if k.pane}
+}
 
 # what the help lists: one row a row of keys (the partners of a pair, such as
 # - beside +, are written in their partner's row)
