@@ -91,19 +91,25 @@ class BptuiApp(App[None]):
 
     def compose(self) -> ComposeResult:
         net = self.engine.network
+        # the panes, kept at hand: a frame is drawn into each of them every step
+        self.forward = ForwardPane(id="forward")
+        self.chart = CostChart(loss=net.loss, floor=net.floor, id="chart")
+        self.landscape = LandscapeView(id="landscape")
+        if self.stepper.one_pane_per_param:
+            self.gradients = [GradientPane(net, p, id=f"grad-{p}") for p in self.stepper.shown]
+        else:
+            self.gradients = [GradientPane(net, net.params[0], choices=len(net.params), id="grad")]
+        self.status = StatusPane(net.loss, id="status")
+        self.bar = MessageBar(id="bar")
         with ScrollableContainer(id="columns"):
             with Vertical(id="left"):
-                yield ForwardPane(id="forward")
-                yield CostChart(loss=net.loss, floor=net.floor, id="chart")
-                yield LandscapeView(id="landscape")
+                yield self.forward
+                yield self.chart
+                yield self.landscape
             with Vertical(id="right", classes="-two-chains" if self.stepper.one_pane_per_param else ""):
-                if self.stepper.one_pane_per_param:
-                    for p in self.stepper.shown:
-                        yield GradientPane(net, p, id=f"grad-{p}")
-                else:
-                    yield GradientPane(net, net.params[0], choices=len(net.params), id="grad")
-                yield StatusPane(net.loss, id="status")
-        yield MessageBar(id="bar")
+                yield from self.gradients
+                yield self.status
+        yield self.bar
         yield Footer()
 
     def on_mount(self) -> None:
@@ -234,23 +240,23 @@ class BptuiApp(App[None]):
             return
         self._drawn = self.stepper.version
         f = self.frames.frame()
-        bar = self.query_one(MessageBar)
+        bar = self.bar
         if (f.asking is None) != (bar.prompt is None):
             self.refresh_bindings()  # the Footer: the stepper's keys, or the question's
         bar.show(f.message, f.asking)
-        forward = self.query_one(ForwardPane)
+        forward = self.forward
         forward.keep_below = LANDSCAPE_ROWS if f.show_landscape else CHART_ROWS
         forward.show(f)
         self.stepper.value_order = forward.value_order  # ↑ ↓ go down the rows as shown
-        for pane in self.query(GradientPane):
+        for pane in self.gradients:
             if not self.stepper.one_pane_per_param and pane.param != f.shown[0]:
                 pane.select(f.shown[0])
             pane.show(f)
-        self.query_one(StatusPane).show(f)
+        self.status.show(f)
         self._draw_chart(f)
 
     def _draw_chart(self, f: Frame) -> None:
-        chart, land = self.query_one(CostChart), self.query_one(LandscapeView)
+        chart, land = self.chart, self.landscape
         if chart.floor != f.network.floor:
             chart.set_floor(f.network.floor)
         if land.display != f.show_landscape:  # a change of display lays the screen out again

@@ -56,6 +56,7 @@ class CostChart(DiffLines, PlotextPlot):
         self.ylim: tuple[float, float] | None = None
         self.rescales = 0  # how many times the axes moved (tests read it)
         self._y_ticks: tuple[tuple, list[tuple[float, str]]] | None = None  # (key, ticks), cached
+        self._decoded: dict[str, Text] = {}  # the last drawing's lines, by their ANSI text
         self._init_lines()
 
     def set_floor(self, floor: float | None) -> None:
@@ -225,8 +226,15 @@ class CostChart(DiffLines, PlotextPlot):
             plt.xlim(0, self.xmax)
             xticks = linear_x_ticks(self.xmax, columns)
         plt.xticks([v for v, _ in xticks], [label for _, label in xticks])
-        text = Text.from_ansi(plt.build())
-        return text.split("\n", allow_blank=True)[:height]
+        # a step changes a few of the lines: decode only those (plotext ends
+        # every line with a reset, so a line decodes the same on its own)
+        decoded, self._decoded = self._decoded, {}
+        lines = []
+        for ansi in plt.build().split("\n")[:height]:
+            text = decoded.get(ansi) or self._decoded.get(ansi) or Text.from_ansi(ansi)
+            self._decoded[ansi] = text
+            lines.append(text)
+        return lines
 
     def on_resize(self) -> None:
         self.forget_lines()

@@ -54,21 +54,15 @@ class GradientPane(Vertical):
         self._rows = 0  # factor and summary rows, for the pane's height
         # nodes whose dJ/dn sums more than one edge out of them (paths meet there)
         self._meeting = {e.inp for e in network.edges if sum(f.inp == e.inp for f in network.edges) > 1}
+        self.factors = LabelledPane(classes="factors")
+        self.summary = LabelledPane(classes="summary")
 
     def compose(self) -> ComposeResult:
-        yield LabelledPane(classes="factors")
-        yield LabelledPane(classes="summary")
+        yield self.factors
+        yield self.summary
 
     def on_mount(self) -> None:
         self.select(self.param)
-
-    @property
-    def factors(self) -> LabelledPane:
-        return self.query_one(".factors", LabelledPane)
-
-    @property
-    def summary(self) -> LabelledPane:
-        return self.query_one(".summary", LabelledPane)
 
     @property
     def plain_lines(self) -> list[str]:

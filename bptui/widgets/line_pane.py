@@ -8,7 +8,9 @@ nothing else.
 
 from __future__ import annotations
 
+from rich.console import Console
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
@@ -27,63 +29,119 @@ class DiffLines:
 
     def _init_lines(self) -> None:
         self._lines = []
+        self._cells: list[int] = []  # cells each line takes
         self._strips = {}
+        self._style_key: tuple[int, ...] = ()
+        self._style = None
+
+    def _line_style(self: Widget | "DiffLines"):
+        """The pane's text style. Textual's rich_style walks every ancestor's
+        colours on each call, and a step repaints about 30 lines: keep it until
+        some ancestor's styles change (focus, theme)."""
+        key = tuple(node.styles._cache_key for node in self.ancestors_with_self)
+        if key != self._style_key or self._style is None:
+            self._style_key, self._style = key, self.rich_style
+        return self._style
 
     @property
     def plain_lines(self) -> list[str]:
         return [t.plain for t in self._lines]
 
-    def set_lines(self: Widget | "DiffLines", lines: list[Text]) -> None:
+    @property
+    def widest(self) -> int:
+        """Cells the widest line takes."""
+        return max(self._cells, default=0)
+
+    def set_lines(self: Widget | "DiffLines", lines: list[Text]) -> bool:
+        """Show `lines`, repainting the spans that changed. True when the
+        pane's size may have changed (another count of lines, or another
+        widest one), which lays it out again if its size follows its lines."""
         old, self._lines = self._lines, lines
-        # a new count of lines, or a new widest one, lays the pane out again
-        # (a label column is as wide as its widest label)
-        if len(old) != len(lines) or max((t.cell_len for t in old), default=0) != max((t.cell_len for t in lines), default=0):
+        # cells each line takes, measured once (Rich measures on every call)
+        old_cells, self._cells = self._cells, [t.cell_len for t in lines]
+        widest_before, widest = max(old_cells, default=0), max(self._cells, default=0)
+        if len(old) != len(lines) or (widest != widest_before and self._width_follows_lines()):
             self._strips.clear()
             self.refresh(layout=True)
-            return
+            return True
         if not self.size.width:
-            return
+            return widest != widest_before
+        changed = []
         for y, (before, after) in enumerate(zip(old, lines)):
             if before == after:
                 continue
             self._strips.pop(y, None)
-            if before.plain == after.plain or before.cell_len != len(before.plain) or after.cell_len != len(after.plain):
+            a, b = before.plain, after.plain
+            if a == b or old_cells[y] != len(a) or self._cells[y] != len(b):
                 # a style change, or wide characters: repaint the whole line
-                self.refresh(Region(0, y, self.size.width, 1))
+                changed.append(Region(0, y, self.size.width, 1))
                 continue
-            for start, end in changed_runs(before.plain, after.plain):
-                self.refresh(Region(start, y, end - start, 1))
+            changed.extend(Region(start, y, end - start, 1) for start, end in changed_runs(a, b))
+        if changed:
+            self.refresh(*changed)
+        return widest != widest_before
+
+    def _width_follows_lines(self: Widget | "DiffLines") -> bool:
+        # a label column (width: auto) is as wide as its widest label; a
+        # column of values (1fr) is as wide as its pane whatever it holds, and
+        # laying the screen out again for it would cost a step twice over
+        width = self.styles.width
+        return width is None or width.is_auto
 
     def forget_lines(self) -> None:
         """Drop what is on screen (after a resize or a theme change)."""
         self._strips.clear()
         self._lines = []
+        self._cells = []
 
     def render_line(self: Widget | "DiffLines", y: int) -> Strip:
         width = self.size.width
-        style = self.rich_style
+        style = self._line_style()
         if y >= len(self._lines):
             return Strip.blank(width, style)
         strip = self._strips.get(y)
         if strip is None:
-            text = self._lines[y].copy()
-            if text.cell_len > width >= 2:
+            text = self._lines[y]
+            if self._cells[y] > width >= 2:
+                text = text.copy()
                 # cropped (a label column narrower than its labels): say so
                 # with …, and keep a blank before whatever stands right of it
                 text.rstrip()
                 if text.cell_len > width - 1:
                     text.truncate(width - 1, overflow="ellipsis")
                 text.append(" ")
-            text.stylize_before(style)
-            # every segment gets a style: Textual's NO_COLOR filter needs one
-            segments = [
-                seg if seg.style else Segment(seg.text, style)
-                for seg in text.render(self.app.console)
-                if seg.text
-            ]
-            strip = Strip(segments, text.cell_len).crop_extend(0, width, style)
+            segments = styled_segments(text, style, self.app.console)
+            cells = self._cells[y] if text is self._lines[y] else text.cell_len
+            strip = Strip(segments, cells).crop_extend(0, width, style)
             self._strips[y] = strip
         return strip
+
+
+def styled_segments(text: Text, base: Style, console: Console) -> list[Segment]:
+    """text's segments over the pane's base style, every one styled (Textual's
+    NO_COLOR filter needs a style on each). What Rich's Text.render gives
+    after stylize_before(base), done directly where the spans do not overlap
+    (nearly every line: a step renders about 30, and Rich's general span
+    stack costs twice as much)."""
+    spans = sorted(text.spans, key=lambda span: span.start)
+    if any(a.end > b.start for a, b in zip(spans, spans[1:])):
+        text = text.copy()
+        text.stylize_before(base)
+        return [seg if seg.style else Segment(seg.text, base) for seg in text.render(console) if seg.text]
+    get_style = console.get_style
+    plain = text.plain
+    # Rich layers the text's own style, then the base, then each span
+    under = (get_style(text.style) + base) if text.style else base
+    segments, at = [], 0
+    for span in spans:
+        if span.start > at:
+            segments.append(Segment(plain[at : span.start], under))
+        if span.end > span.start:
+            segments.append(Segment(plain[span.start : span.end], under + get_style(span.style)))
+        at = max(at, span.end)
+    if at < len(plain):
+        segments.append(Segment(plain[at:], under))
+    return segments
 
 
 PENDING = "·"  # a value this walk has not computed yet
@@ -138,7 +196,7 @@ class LinePane(DiffLines, Widget):
         return len(self._lines)
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
-        return max((t.cell_len for t in self._lines), default=0)
+        return self.widest
 
     def on_resize(self) -> None:
         self._strips.clear()
@@ -173,19 +231,26 @@ class LabelledPane(ScrollableContainer):
     }
     """
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.labels = LinePane(classes="labels")
+        self.values = LinePane(classes="values")
+
     def compose(self) -> ComposeResult:
-        yield LinePane(classes="labels")
-        yield LinePane(classes="values")
+        yield self.labels
+        yield self.values
 
     def set_rows(self, rows: list[tuple[Text, Text]], in_view: int | None = None) -> None:
         """The rows; a walk's current row, else row `in_view`, is scrolled into view."""
-        self.query_one(".labels", LinePane).set_lines([label for label, _ in rows])
-        self.query_one(".values", LinePane).set_lines([value for _, value in rows])
-        self._fit_labels()
+        resized = self.labels.set_lines([label for label, _ in rows])
+        resized |= self.values.set_lines([value for _, value in rows])
+        current = next((y for y, (_, value) in enumerate(rows) if value.plain.endswith(CURRENT)), in_view)
+        if resized:
+            self._fit_labels()
         # once the new rows are laid out: fit again (a scrollbar may have come
         # or gone with them), and bring a walk's current row into view
-        current = next((y for y, (_, value) in enumerate(rows) if value.plain.endswith(CURRENT)), in_view)
-        self.call_after_refresh(self._settle, current)
+        if resized or current is not None or self._followed:
+            self.call_after_refresh(self._settle, current)
 
     _followed = False  # scrolled to follow a walk's current row
 
@@ -204,16 +269,14 @@ class LabelledPane(ScrollableContainer):
     def _fit_labels(self) -> None:
         """When a pane is too narrow for both, crop the labels, never the
         numbers: cap the label column at what the values leave."""
-        labels = self.query_one(".labels", LinePane)
-        values = self.query_one(".values", LinePane)
-        room = self.scrollable_content_region.width - max((t.cell_len for t in values._lines), default=0)
-        wanted = max((t.cell_len for t in labels._lines), default=0)
+        labels, values = self.labels, self.values
+        room = self.scrollable_content_region.width - values.widest
+        wanted = labels.widest
         cap = None if room >= wanted or room <= 0 else room
         if labels.styles.max_width != (None if cap is None else Scalar.from_number(cap)):
             labels.styles.max_width = cap
 
     @property
     def plain_lines(self) -> list[str]:
-        labels = self.query_one(".labels", LinePane).plain_lines
-        values = self.query_one(".values", LinePane).plain_lines
+        labels, values = self.labels.plain_lines, self.values.plain_lines
         return [a + b for a, b in zip(labels, values)]

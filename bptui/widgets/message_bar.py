@@ -77,17 +77,14 @@ class MessageBar(Vertical):
 
     prompt: Prompt | None = None
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.message = MessageLine(id="message")
+        self.line = PromptLine(id="prompt")
+
     def compose(self) -> ComposeResult:
-        yield MessageLine(id="message")
-        yield PromptLine(id="prompt")
-
-    @property
-    def message(self) -> MessageLine:
-        return self.query_one(MessageLine)
-
-    @property
-    def line(self) -> PromptLine:
-        return self.query_one(PromptLine)
+        yield self.message
+        yield self.line
 
     @property
     def reason(self) -> str:
