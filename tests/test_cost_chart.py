@@ -423,3 +423,37 @@ async def test_log_steps_beside_a_mistaken_rule():
         xs, ys = chart.compare_points
         assert xs == list(range(7)) and ys == [correct.loss_at(k) for k in range(7)]
         check_y_labels(app)
+
+
+# --- a drawing is skipped only when plotext would draw the same --------------------
+
+
+@pytest.mark.parametrize("argv", [(), ("--loss", "bce", "--y", "0.5"), ("--preset", "mazur")])
+async def test_a_skipped_drawing_is_what_plotext_would_draw(argv):
+    """The chart asks plotext to draw only when a dot would move. Through a
+    long session (runs of steps of every length, undo, a mistaken rule beside
+    the correct one, the log step axis, a reset), what is on screen always
+    equals a drawing forced afresh; and many steps draw nothing new."""
+    app = app_from(*argv)
+    rng = random.Random(7)
+    # None: a run of steps of random length, taken straight on the engine
+    script = [None] * 40 + ["u", "u", "m", *[None] * 15, "t", *[None] * 40, "t", "m", "m", *[None] * 15, "r", None]
+    async with app.run_test(size=(80, 24)) as pilot:
+        chart = app.query_one(CostChart)
+        await pilot.pause()
+        skipped = drawn = 0
+        for key in script:
+            builds = chart.builds
+            if key is None:
+                app.engine.step(rng.choice([1, 1, 2, 3, 7, 40, 300]))
+                app.sync()
+            else:
+                await pilot.press(key)
+            await pilot.pause()
+            skipped += chart.builds == builds
+            drawn += chart.builds != builds
+            shown = [line.copy() for line in chart._lines]
+            chart._drawn_key = None
+            chart._rebuild()
+            assert chart._lines == shown, f"after {key or 'steps'} at step {app.engine.step_count}"
+        assert skipped >= 10 and drawn >= 10

@@ -16,6 +16,7 @@ descent and its tail both show.
 
 from __future__ import annotations
 
+from plotext._utility import get_matrix_data, marker_factor
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
@@ -55,8 +56,11 @@ class CostChart(DiffLines, PlotextPlot):
         self.xmax: int = 10  # the last step the x axis shows
         self.ylim: tuple[float, float] | None = None
         self.rescales = 0  # how many times the axes moved (tests read it)
+        self.builds = 0  # how many times plotext drew (tests read it)
         self._y_ticks: tuple[tuple, list[tuple[float, str]]] | None = None  # (key, ticks), cached
         self._decoded: dict[str, Text] = {}  # the last drawing's lines, by their ANSI text
+        self._drawn_key: tuple | None = None  # all that decides the last drawing
+        self._built: list[Text] | None = None  # and its lines
         self._init_lines()
 
     def set_floor(self, floor: float | None) -> None:
@@ -201,30 +205,37 @@ class CostChart(DiffLines, PlotextPlot):
         return steps
 
     def _plot_lines(self, width: int, height: int) -> list[Text]:
+        ylo, yhi = self.ylim
+        yticks = self._ticks_for_y(max(1, height - FRAME_ROWS))
+        # plotext's canvas: the width less the labels and the two axis lines
+        columns = width - max(len(label) for _, label in yticks) - 2
+        if self._log_steps:
+            xlim = (0, log_position(self.xmax))
+            xticks = log_x_ticks(self.xmax, columns)
+        else:
+            xlim = (0, self.xmax)
+            xticks = linear_x_ticks(self.xmax, columns)
+        series = [(self._compare, "•"), (self._series, "braille")] if self._compare is not None else [(self._series, "braille")]
+        plotted = [(self._x(xs), ys, marker) for s, marker in series for xs, ys in [s.decimator.points()]]
+        # most steps of a long run move no dot: build only when one moves
+        key = (
+            width, height, self.app.theme, self.floor, xlim, (ylo, yhi), tuple(xticks), tuple(yticks),
+            *(dots(xs, ys, marker, xlim, (ylo, yhi), columns, height - FRAME_ROWS) for xs, ys, marker in plotted),
+        )
+        if key == self._drawn_key and self._built is not None:
+            return self._built
         plt = self.plt
         plt.clear_data()
         plt.plotsize(width, height)
         plt._set_size(width, height)
         plt.theme(self._get_plotext_theme_name(self.app.theme))
-        if self._compare is not None:
-            xs, ys = self._compare.decimator.points()
-            plt.plot(self._x(xs), ys, marker="•")
-        xs, ys = self._series.decimator.points()
-        plt.plot(self._x(xs), ys, marker="braille")
+        for xs, ys, marker in plotted:
+            plt.plot(xs, ys, marker=marker)
         if self.floor is not None:
             plt.hline(self.floor)
-        ylo, yhi = self.ylim
-        yticks = self._ticks_for_y(max(1, height - FRAME_ROWS))
         plt.ylim(ylo, yhi)
         plt.yticks([v for v, _ in yticks], [label for _, label in yticks])
-        # plotext's canvas: the width less the labels and the two axis lines
-        columns = width - max(len(label) for _, label in yticks) - 2
-        if self._log_steps:
-            plt.xlim(0, log_position(self.xmax))
-            xticks = log_x_ticks(self.xmax, columns)
-        else:
-            plt.xlim(0, self.xmax)
-            xticks = linear_x_ticks(self.xmax, columns)
+        plt.xlim(*xlim)
         plt.xticks([v for v, _ in xticks], [label for _, label in xticks])
         # a step changes a few of the lines: decode only those (plotext ends
         # every line with a reset, so a line decodes the same on its own)
@@ -234,10 +245,13 @@ class CostChart(DiffLines, PlotextPlot):
             text = decoded.get(ansi) or self._decoded.get(ansi) or Text.from_ansi(ansi)
             self._decoded[ansi] = text
             lines.append(text)
+        self._drawn_key, self._built = key, lines
+        self.builds += 1
         return lines
 
     def on_resize(self) -> None:
         self.forget_lines()
+        self._drawn_key = self._built = None
         for series in self._all_series():
             # the buckets follow the width only: a height change (the message
             # bar growing mid-walk) keeps them
@@ -249,4 +263,15 @@ class CostChart(DiffLines, PlotextPlot):
     def _register_theme(self, app_theme_name: str) -> None:
         super()._register_theme(app_theme_name)
         self.forget_lines()
+        self._drawn_key = self._built = None
         self._rebuild()
+
+
+def dots(xs: list[float], ys: list[float], marker: str, xlim: tuple[float, float], ylim: tuple[float, float],
+         columns: int, rows: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Where plotext puts each point on its canvas, in its own sub-cells (a
+    braille cell is 2 by 4 dots), computed by plotext's own mapping: equal
+    for two series exactly when plotext draws them alike."""
+    x_bins = columns * marker_factor(marker, 2, 2, 2)
+    y_bins = rows * marker_factor(marker, 2, 3, 4)
+    return tuple(get_matrix_data(xs, xlim, x_bins)), tuple(get_matrix_data(ys, ylim, y_bins))
