@@ -35,6 +35,7 @@ class Frame:
     amounts: dict[str, float]  # what lr multiplies in each update, at this state (a walk shows them)
     vanishing: str | None  # the first gradient against the last (deep chains)
     show_landscape: bool
+    show_circuit: bool
     landscape_axes: tuple[int, int]
     log_steps: bool
     message: Message
@@ -90,6 +91,7 @@ class FrameMaker:
             amounts=e.rule.amounts_at(trace) if walk is not None else {},
             vanishing=vanishing_note(trace, known),
             show_landscape=s.show_landscape,
+            show_circuit=s.show_circuit,
             landscape_axes=s.landscape_axes(),
             log_steps=s.log_steps,
             message=s.message,

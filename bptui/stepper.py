@@ -62,6 +62,7 @@ class Stepper(Questions, Nudging, Walking):
         self.chosen = net.params[0]  # the chain shown (one at a time), the longest first
         self.show_check = True
         self.show_landscape = False
+        self.show_circuit = False
         self.log_steps = False
         self._landscape_y = 1
         self.speed = SPEEDS.index(10)
@@ -205,6 +206,13 @@ class Stepper(Questions, Nudging, Walking):
             if self.show_check
             else "Finite-difference check hidden (g shows it)."
         )
+
+    def toggle_circuit(self) -> None:
+        self.show_circuit = not self.show_circuit
+        if self.show_circuit:
+            self.say("The circuit: values on the wires, ∂ their gradients; c: back to the panes.")
+        else:
+            self.say("Back to the panes (c: the circuit).")
 
     def toggle_landscape(self) -> None:
         if len(self.engine.network.params) < 2:

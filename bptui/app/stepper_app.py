@@ -18,6 +18,7 @@ from bptui.scenario import Scenario
 from bptui.screens.help_screen import HelpScreen
 from bptui.series import CorrectRun
 from bptui.stepper import KeyTaken, Stepper
+from bptui.widgets.circuit_view import CircuitView
 from bptui.widgets.cost_chart import CostChart
 from bptui.widgets.forward_pane import CHART_ROWS, LANDSCAPE_ROWS, ForwardPane
 from bptui.widgets.gradient_pane import GradientPane
@@ -101,6 +102,7 @@ class BptuiApp(App[None]):
             self.gradients = [GradientPane(net, net.params[0], choices=len(net.params), id="grad")]
         self.status = StatusPane(net.loss, id="status")
         self.bar = MessageBar(id="bar")
+        self.circuit = CircuitView(id="circuit")
         with ScrollableContainer(id="columns"):
             with Vertical(id="left"):
                 yield self.forward
@@ -109,6 +111,7 @@ class BptuiApp(App[None]):
             with Vertical(id="right", classes="-two-chains" if self.stepper.one_pane_per_param else ""):
                 yield from self.gradients
                 yield self.status
+        yield self.circuit
         yield self.bar
         yield Footer()
 
@@ -244,6 +247,8 @@ class BptuiApp(App[None]):
         if (f.asking is None) != (bar.prompt is None):
             self.refresh_bindings()  # the Footer: the stepper's keys, or the question's
         bar.show(f.message, f.asking)
+        if self._show_circuit(f):
+            return
         forward = self.forward
         forward.keep_below = LANDSCAPE_ROWS if f.show_landscape else CHART_ROWS
         forward.show(f)
@@ -254,6 +259,17 @@ class BptuiApp(App[None]):
             pane.show(f)
         self.status.show(f)
         self._draw_chart(f)
+
+    def _show_circuit(self, f: Frame) -> bool:
+        """The circuit in the place of every pane, while it is on (the panes
+        are drawn again when they come back). True while it is shown."""
+        columns = self.query_one("#columns")
+        if self.circuit.display != f.show_circuit:
+            self.circuit.display, columns.display = f.show_circuit, not f.show_circuit
+            (self.circuit if f.show_circuit else columns).focus()
+        if f.show_circuit:
+            self.circuit.show(f)
+        return f.show_circuit
 
     def _draw_chart(self, f: Frame) -> None:
         chart, land = self.chart, self.landscape
