@@ -25,40 +25,48 @@ import numpy as np
 from bptui.ops import NP_RUNTIME, OPS, RUNTIME
 
 
-def value(name: str) -> str:
-    return "v_" + name
+class Names:
+    """How generated code names a node's value, an edge's factor and a
+    node's adjoint. The compiled code's names (v_n, d_out__inp, g_n) cannot
+    clash with anything; a program for people reads better in the network's
+    own (bptui.program)."""
+
+    def value(self, name: str) -> str:
+        return "v_" + name
+
+    def factor(self, edge) -> str:
+        return f"d_{edge.out}__{edge.inp}"
+
+    def adjoint(self, name: str) -> str:
+        return "g_" + name
 
 
-def factor(edge) -> str:
-    return f"d_{edge.out}__{edge.inp}"
+COMPILED = Names()
+value, factor, adjoint = COMPILED.value, COMPILED.factor, COMPILED.adjoint
 
 
-def adjoint(name: str) -> str:
-    return "g_" + name
-
-
-def forward_expr(net, node, numpy: bool = False) -> str:
+def forward_expr(net, node, numpy: bool = False, names: Names = COMPILED) -> str:
     """The expression for an op node's value (over numpy arrays if asked)."""
     op = OPS[node.op]
     logit = net.logits.get(node.name)
     if logit is not None:
         form = op.from_logit.np_forward if numpy else op.from_logit.forward
-        return form.format(z=value(logit), y=value(node.args[1]))
-    args = [value(a) for a in node.args]
+        return form.format(z=names.value(logit), y=names.value(node.args[1]))
+    args = [names.value(a) for a in node.args]
     return op.np_forward(args) if numpy and op.np_forward else op.forward(args)
 
 
-def local_expr(net, edge) -> str:
+def local_expr(net, edge, names: Names = COMPILED) -> str:
     """The expression for an edge's factor d(out)/d(inp)."""
     node = net.by_name[edge.out]
     op = OPS[node.op]
     logit = net.logits.get(node.name)
     if logit is not None and edge.index == 0:
-        return op.from_logit.slope.format(z=value(logit), y=value(node.args[1]))
-    return op.local(edge.index, value(edge.out), [value(a) for a in node.args])[1]
+        return op.from_logit.slope.format(z=names.value(logit), y=names.value(node.args[1]))
+    return op.local(edge.index, names.value(edge.out), [names.value(a) for a in node.args])[1]
 
 
-def guards(net) -> list[tuple[str, str]]:
+def guards(net, names: Names = COMPILED) -> list[tuple[str, str]]:
     """(node, python expression) pairs: the expression must be finite for
     the next gradient to exist. bce over σ(z): its slope from z (so z's
     magnitude must stay below about 710); bce over anything else: o
@@ -67,30 +75,40 @@ def guards(net) -> list[tuple[str, str]]:
     op = OPS[node.op]
     logit = net.logits.get(net.loss)
     if logit is not None:
-        return [(logit, op.from_logit.slope.format(z=value(logit), y=value(node.args[1])))]
+        return [(logit, op.from_logit.slope.format(z=names.value(logit), y=names.value(node.args[1])))]
     if op.guard is not None:
-        return [(node.args[0], op.guard([value(a) for a in node.args]))]
+        return [(node.args[0], op.guard([names.value(a) for a in node.args]))]
     return []
 
 
-def forward_lines(net, numpy: bool = False) -> list[str]:
-    return [f"{value(n.name)} = {forward_expr(net, n, numpy)}" for n in net.nodes if n.kind == "op"]
+def forward_lines(net, numpy: bool = False, names: Names = COMPILED) -> list[str]:
+    return [f"{names.value(n.name)} = {forward_expr(net, n, numpy, names)}" for n in net.nodes if n.kind == "op"]
 
 
-def backward_lines(net) -> list[str]:
-    """Local factors, then adjoints accumulated from the loss down."""
-    lines = [f"{factor(e)} = {local_expr(net, e)}" for e in net.edges]
+def factor_lines(net, names: Names = COMPILED) -> list[str]:
+    return [f"{names.factor(e)} = {local_expr(net, e, names)}" for e in net.edges]
+
+
+def adjoint_lines(net, names: Names = COMPILED) -> list[tuple[str, str]]:
+    """(node, line) for each adjoint accumulated from the loss down: dJ/dn is
+    the sum over n's edges of upstream × local."""
     incoming: dict[str, list] = {}
     for e in net.edges:
         incoming.setdefault(e.inp, []).append(e)
+    lines = []
     for name in net.adjoint_nodes[1:]:
         terms = []
         for e in incoming[name]:
             # dJ/dJ = 1, so the factor next to the loss is its own adjoint
             # (no multiplication by 1.0, which keeps products bit-exact).
-            terms.append(factor(e) if e.out == net.loss else f"{adjoint(e.out)} * {factor(e)}")
-        lines.append(f"{adjoint(name)} = {' + '.join(terms)}")
+            terms.append(names.factor(e) if e.out == net.loss else f"{names.adjoint(e.out)} * {names.factor(e)}")
+        lines.append((name, f"{names.adjoint(name)} = {' + '.join(terms)}"))
     return lines
+
+
+def backward_lines(net, names: Names = COMPILED) -> list[str]:
+    """Local factors, then adjoints accumulated from the loss down."""
+    return factor_lines(net, names) + [line for _, line in adjoint_lines(net, names)]
 
 
 def runner_source(net, inputs: str, amounts: dict[str, str | None]) -> str:

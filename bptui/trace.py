@@ -17,7 +17,10 @@ from typing import Iterator, Sequence, TextIO
 
 from bptui.engine import Divergence, Engine
 from bptui.graph import Network, Trace
+from bptui.dot import dot_source
 from bptui.numfmt import fmt
+from bptui.program import program_source
+from bptui.rules import is_question_network
 from bptui.options import OptionParser, add_scenario_options, arg_type, join_negative_values, scenario_from_args
 from bptui.scenario import parse_whole
 
@@ -149,6 +152,12 @@ def write(run: Run, form: str, out: TextIO) -> None:
         rows = kept if kept is not None else ([_cell(row[c]) for c in cols] for row in (flat(r, loss) for r in records(run)))
         for cells in rows:
             out.write("  ".join(v.rjust(w) for v, w in zip(cells, widths)).rstrip() + "\n")
+    elif form == "python":
+        title = "The question's network" if is_question_network(run.network) else "A network"
+        out.write(program_source(run.network, run.start, run.lr, run.n, run.rules[run.rule_index], title))
+    elif form == "dot":
+        k, params = run.last()
+        out.write(dot_source(run.network.evaluate(params), k))
     elif form == "summary":
         k, params = run.last()  # only the last step is printed, so only it is evaluated
         row = flat(step_record(k, run.network.evaluate(params), None if k == 0 else run.lr), loss)
@@ -185,9 +194,11 @@ def build_trace_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=arg_type(parse_whole, "steps", 0, 10_000_000), default=10, metavar="N", help="how many updates (default 10)")
     p.add_argument(
         "--format",
-        choices=("table", "csv", "json", "summary"),
+        choices=("table", "csv", "json", "summary", "python", "dot"),
         default="table",
-        help="table (default), csv, json (JSON Lines, one object a step) or summary (the last step only)",
+        help="table (default), csv, json (JSON Lines, one object a step), summary (the last step only), "
+        "python (a standalone program that takes the N steps and prints what summary prints of J and "
+        "the weights) or dot (the graph at the last step, for Graphviz)",
     )
     return p
 
