@@ -36,6 +36,7 @@ class Frame:
     vanishing: str | None  # the first gradient against the last (deep chains)
     show_landscape: bool
     show_circuit: bool
+    show_code: bool
     landscape_axes: tuple[int, int]
     log_steps: bool
     message: Message
@@ -92,6 +93,7 @@ class FrameMaker:
             vanishing=vanishing_note(trace, known),
             show_landscape=s.show_landscape,
             show_circuit=s.show_circuit,
+            show_code=s.show_code,
             landscape_axes=s.landscape_axes(),
             log_steps=s.log_steps,
             message=s.message,

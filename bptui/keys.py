@@ -47,6 +47,7 @@ KEYS: tuple[Key, ...] = (
     Key(("right_square_bracket",), "choose(1)", "[  ]", "the previous / next parameter's chain (networks with more than two)", "Weight", 7, "[ ]"),
     Key(("left_square_bracket",), "choose(-1)", "[", "(with ]) the previous parameter's chain", "previous"),
     Key(("c",), "toggle_circuit", "c", "the circuit: every gate of the network on its wires, each wire's value and its gradient ∂ = dJ/d(wire), and the rule each gate applies to ∂; it takes the place of all the panes (c again: the panes)", "Circuit", 11),
+    Key(("k",), "toggle_code", "k", "the next step as code: the forward pass, each factor and each dJ/dn as a line of the chain rule, the updates, each line with its value now (a walk marks its line); it takes the place of all the panes (k again: the panes)", "Code", 12),
     Key(("v",), "toggle_landscape", "v", "the loss landscape: J over a grid of two weights, the path so far and where you are; v again: the chart", "Landscape"),
     Key(("right_curly_bracket",), "landscape_y(1)", "{  }", "in the landscape, the weight on the vertical axis ([ ] chooses the horizontal one)", "Landscape y"),
     Key(("left_curly_bracket",), "landscape_y(-1)", "{", "(with }) the previous vertical weight", "previous y"),

@@ -39,6 +39,47 @@ class ProgramNames(Names):
         return f"d{self.loss}_d{name}"
 
 
+# activations written as a call of a function of their own, as the asker
+# wrote sigmoid(x): the function's body is the engine's own expression, so
+# every digit is the same, and the step reads as the chain rule
+NAMED_OPS = ("sigmoid", "tanh")
+SLOPE_NOTES = {
+    "sigmoid": "σ′(z) = o(1 − o); from z itself past |z| = 10, where 1 − o keeps few digits",
+    "tanh": "tanh′(z) = 1 − o²; from z itself past |z| = 5, where 1 − o² keeps few digits",
+}
+
+
+def op_forward_lines(net, names: "ProgramNames") -> list[str]:
+    out = []
+    for node, line in zip([n for n in net.nodes if n.kind == "op"], forward_lines(net, names=names)):
+        if node.op in NAMED_OPS:
+            line = f"{names.value(node.name)} = {node.op}({names.value(node.args[0])})"
+        out.append(line)
+    return out
+
+
+def op_factor_lines(net, names: "ProgramNames") -> list[str]:
+    out = []
+    for e, line in zip(net.edges, factor_lines(net, names)):
+        node = net.by_name[e.out]
+        if node.op in NAMED_OPS:
+            line = f"{names.factor(e)} = {node.op}_slope({names.value(e.inp)}, {names.value(e.out)})"
+        out.append(line)
+    return out
+
+
+def op_functions(net) -> list[str]:
+    """The functions of the named activations the network uses."""
+    out: list[str] = []
+    for op_name in NAMED_OPS:
+        if any(n.op == op_name for n in net.nodes):
+            op = ops.OPS[op_name]
+            out += ["", "", f"def {op_name}(z):", f"    return {op.forward(['z'])}"]
+            out += ["", "", f"def {op_name}_slope(z, o):", f'    """{SLOPE_NOTES[op_name]}"""',
+                    f"    return {op.local(0, 'o', ['z'])[1]}"]  # fmt: skip
+    return out
+
+
 @dataclass(frozen=True)
 class CodeLine:
     """One line of a step: what it computes, for the code view's values and
@@ -55,7 +96,7 @@ def step_lines(net, rule: UpdateRule = CORRECT) -> list[CodeLine]:
     updated from those same gradients, then forward at the new values."""
     names = ProgramNames(net.loss)
     lines = [CodeLine("comment", "", "# backward: each local factor, then dJ/dn = upstream × local, from J down")]
-    lines += [CodeLine("factor", f"{e.out}→{e.inp}", text) for e, text in zip(net.edges, factor_lines(net, names))]
+    lines += [CodeLine("factor", f"{e.out}→{e.inp}", text) for e, text in zip(net.edges, op_factor_lines(net, names))]
     for node, text in adjoint_lines(net, names):
         left, right = text.split(" = ", 1)
         if left != right:  # the factor next to the loss is its own dJ/dn
@@ -75,13 +116,12 @@ def step_lines(net, rule: UpdateRule = CORRECT) -> list[CodeLine]:
         if p not in exprs:
             lines.append(CodeLine("comment", p, f"# {p} is not updated"))
             continue
-        text = f"{p} = {p} - lr * {f'step_{p}' if first else exprs[p]}"
         if empty and p == "w1":
-            text += "  # the line the question left empty (w1 -= 0)"
-        lines.append(CodeLine("update", p, text))
+            lines.append(CodeLine("comment", p, "# the line the question left empty (w1 -= 0):"))
+        lines.append(CodeLine("update", p, f"{p} = {p} - lr * {f'step_{p}' if first else exprs[p]}"))
     lines.append(CodeLine("comment", "", "# forward at the new values"))
     ops_in_order = [n for n in net.nodes if n.kind == "op"]
-    lines += [CodeLine("forward", n.name, text) for n, text in zip(ops_in_order, forward_lines(net, names=names))]
+    lines += [CodeLine("forward", n.name, text) for n, text in zip(ops_in_order, op_forward_lines(net, names))]
     return lines
 
 
@@ -118,13 +158,14 @@ def program_source(net, params: Sequence[float], lr: float, steps: int, rule: Up
     at rate `lr` by `rule`; it prints the step, J and every parameter."""
     names = ProgramNames(net.loss)
     body = step_lines(net, rule)
-    start = forward_lines(net, names=names)
+    start = op_forward_lines(net, names)
     checked = [*net.params, net.loss]
     kept = [*net.params, *(n.name for n in net.nodes if n.kind == "op")]  # the state a refused step leaves
     finite = " + ".join(f"{c} * 0.0" for c in checked)
     for node, guard in guards(net, names):
         finite += f" + {guard} * 0.0"
-    code = "\n".join([*start, *(line.text for line in body), finite])
+    functions = op_functions(net)
+    code = "\n".join([*start, *(line.text for line in body), finite, *functions])
     src = [
         '"""' + (title or "A network stepped by gradient descent") + ", written out by bptui.",
         "",
@@ -136,6 +177,7 @@ def program_source(net, params: Sequence[float], lr: float, steps: int, rule: Up
         "import math",
         "",
         *runtime_source(code),
+        *functions,
         "",
         "",
         *(f"{name} = {value!r}" for name, value in net.inputs.items()),
@@ -161,3 +203,62 @@ def program_source(net, params: Sequence[float], lr: float, steps: int, rule: Up
         *(f'print("{p}", repr({p}))' for p in net.params),
     ]
     return "\n".join(src) + "\n"
+
+
+@dataclass(frozen=True)
+class ShownLine:
+    """A line of the code view: its code, its value now (None for a
+    comment; PENDING in a walk before it is computed), and whether the walk
+    is on it."""
+
+    code: str
+    value: float | None
+    known: bool = True
+    current: bool = False
+
+
+def annotated_step(net, trace, rule: UpdateRule, lr: float, walk=None) -> list[ShownLine]:
+    """The step the engine takes next, as code with each line's value: the
+    forward pass at the current values, the backward pass, the updates. In
+    a walk, what it has not computed yet is not known, and the line of its
+    current operation is marked."""
+    names = ProgramNames(net.loss)
+    op = walk.current if walk is not None else None
+    amounts = rule.amounts_at(trace)
+    out = [ShownLine("# forward", None)]
+    for n, text in zip([n for n in net.nodes if n.kind == "op"], op_forward_lines(net, names)):
+        current = op is not None and op.kind == "forward" and op.name == n.name
+        out.append(ShownLine(text, trace.values[n.name], walk is None or n.name in walk.values, current))
+    by_edge = {f"{e.out}→{e.inp}": e for e in net.edges}
+    for line in step_lines(net, rule):
+        if line.kind == "forward":
+            break  # the next state's forward pass is the next step's
+        if line.kind == "comment":
+            out.append(ShownLine(line.text, None))
+        elif line.kind == "factor":
+            e = by_edge[line.name]
+            current = op is not None and op.kind == "backward" and op.edge is not None and op.edge.key == e.key
+            out.append(ShownLine(line.text, trace.factors[e.key], walk is None or e.key in walk.factors, current))
+        elif line.kind == "adjoint":
+            current = op is not None and op.kind == "backward" and op.completes == line.name
+            out.append(ShownLine(line.text, trace.adjoints[line.name], walk is None or line.name in walk.adjoints, current))
+        elif line.kind == "amount":
+            out.append(ShownLine(line.text, amounts[line.name], walk is None or bool(walk.updates) or op is not None and op.kind == "update"))
+        else:  # an update
+            p = line.name
+            new = trace.values[p] - lr * amounts[p]
+            current = op is not None and op.kind == "update" and op.name == p
+            out.append(ShownLine(line.text, new, walk is None or p in walk.updates, current))
+    return out
+
+
+def session_program(engine) -> tuple[str, str]:
+    """The program of a session, and what it takes: from step 0 through
+    every step, when one rate and one rule took them all and nothing was set
+    by hand; else the next step from where the session stands."""
+    net, n = engine.network, engine.step_count
+    title = "The question's network" if is_question_network(net) else "A network"
+    one_run = not engine.edits and all(engine.lr_at(k) == engine.lr and engine.rule_at(k) is engine.rule for k in range(1, n + 1))
+    if one_run:
+        return program_source(net, engine.params_at(0), engine.lr, n, engine.rule, f"{title}, steps 0 to {n}"), f"its {n} steps"
+    return program_source(net, engine.params, engine.lr, 1, engine.rule, f"{title}, the step after step {n}"), "the next step"

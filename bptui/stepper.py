@@ -63,6 +63,7 @@ class Stepper(Questions, Nudging, Walking):
         self.show_check = True
         self.show_landscape = False
         self.show_circuit = False
+        self.show_code = False
         self.log_steps = False
         self._landscape_y = 1
         self.speed = SPEEDS.index(10)
@@ -208,11 +209,18 @@ class Stepper(Questions, Nudging, Walking):
         )
 
     def toggle_circuit(self) -> None:
-        self.show_circuit = not self.show_circuit
+        self.show_circuit, self.show_code = not self.show_circuit, False
         if self.show_circuit:
             self.say("The circuit: values on the wires, ∂ their gradients; c: back to the panes.")
         else:
             self.say("Back to the panes (c: the circuit).")
+
+    def toggle_code(self) -> None:
+        self.show_code, self.show_circuit = not self.show_code, False
+        if self.show_code:
+            self.say("The next step as code, each line's value beside it; k: back to the panes.")
+        else:
+            self.say("Back to the panes (k: the code).")
 
     def toggle_landscape(self) -> None:
         if len(self.engine.network.params) < 2:

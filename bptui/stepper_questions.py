@@ -15,6 +15,8 @@ from bptui.numfmt import count, fmt
 from bptui.prompt import Outcome, Prompt
 from bptui.scenario import Scenario, parse_learning_rate, parse_whole
 from bptui.scenario_file import save as save_scenario
+from bptui.scenario_file import write_atomically
+from bptui.program import session_program
 from bptui.session import export_session
 
 JUMP_LABEL = "jump how many steps:"
@@ -131,7 +133,15 @@ class Questions:
 
     def _export(self, path: Path, overwrite: bool) -> str:
         export_session(path, self.engine, self.scenario, overwrite=overwrite)
-        return f"Exported {count(self.engine.step_count)} steps to {path} (reopen: bptui --replay {path})."
+        done = f"Exported {count(self.engine.step_count)} steps to {path} (reopen: bptui --replay {path})"
+        # and the session as a program beside it (the k view's code, runnable)
+        program = path.with_suffix(".py")
+        source, takes = session_program(self.engine)
+        try:
+            write_atomically(program, source, overwrite=overwrite)
+        except (OSError, ValueError) as e:
+            return f"{done}; {program} not written: {getattr(e, 'strerror', None) or e}."
+        return f"{done}; {program} runs {takes} (python3 {program.name})."
 
     def _save(self, path: Path, overwrite: bool) -> str:
         scenario, left_out = self._starting_point()

@@ -88,7 +88,7 @@ def test_the_program_reads_like_the_askers():
     source = traced(Scenario(), 10, "python")
     for line in ("x = 2.0", "y = 4.0", "h = ", "o = ", "J = (o - y) * (o - y)", "dJ_do = 2.0 * (o - y)",
                  "dJ_dz2 = dJ_do * do_dz2", "dJ_dh = dJ_dz2 * dz2_dh", "dJ_dw1 = dJ_dz1 * dz1_dw1",
-                 "w2 = w2 - lr * dJ_dw2", "w1 = w1 - lr * dJ_dw1  # the line the question left empty"):  # fmt: skip
+                 "w2 = w2 - lr * dJ_dw2", "# the line the question left empty (w1 -= 0):\n    w1 = w1 - lr * dJ_dw1"):  # fmt: skip
         assert line in source, line
     assert "import math" in source and "numpy" not in source and "bptui." not in source.split('"""')[2]
     # both weights move from the gradients of one backward pass: no update
@@ -144,3 +144,36 @@ def test_dot_names_every_node_with_its_value_and_gradient(scenario):
     assert {(a, b) for a, b, _ in edges} == {(a, n.name) for n in t.network.nodes for a in n.args}
     if shutil.which("dot"):
         subprocess.run(["dot", "-Tsvg"], input=source, capture_output=True, text=True, check=True, timeout=60)
+
+
+# --- the session as a program, beside its export --------------------------------------
+
+
+def session_stepper(tmp_path):
+    from bptui.stepper import Stepper
+
+    s = Scenario()
+    return Stepper(s.engine(), s, files=True)
+
+
+@pytest.mark.skipif(PYTHON3 is None, reason="no python3 on PATH")
+def test_export_writes_the_session_as_a_program_beside_it(tmp_path):
+    st = session_stepper(tmp_path)
+    for _ in range(4):
+        st.step()
+    said = st._export(tmp_path / "run.json", False)
+    assert "run.py runs its 4 steps" in said
+    printed = run_program((tmp_path / "run.py").read_text())
+    e = st.engine
+    assert printed["step"] == 4 and (printed["w1"], printed["w2"], printed["J"]) == (*e.params, e.loss)
+    # a value set by hand cannot be replayed from step 0: the program takes the next step
+    e.set_value("x", 1.5)
+    said = st._export(tmp_path / "edited.json", False)
+    assert "edited.py runs the next step" in said
+    printed = run_program((tmp_path / "edited.py").read_text())
+    e.step()
+    assert printed["step"] == 1 and (printed["w1"], printed["w2"], printed["J"]) == (*e.params, e.loss)
+    # an existing program is not overwritten without the answer that allows it
+    (tmp_path / "third.py").write_text("# mine\n")
+    said = st._export(tmp_path / "third.json", False)
+    assert "third.py not written" in said and (tmp_path / "third.py").read_text() == "# mine\n"

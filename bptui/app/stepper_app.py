@@ -19,6 +19,7 @@ from bptui.screens.help_screen import HelpScreen
 from bptui.series import CorrectRun
 from bptui.stepper import KeyTaken, Stepper
 from bptui.widgets.circuit_view import CircuitView
+from bptui.widgets.code_view import CodeView
 from bptui.widgets.cost_chart import CostChart
 from bptui.widgets.forward_pane import CHART_ROWS, LANDSCAPE_ROWS, ForwardPane
 from bptui.widgets.gradient_pane import GradientPane
@@ -103,6 +104,7 @@ class BptuiApp(App[None]):
         self.status = StatusPane(net.loss, id="status")
         self.bar = MessageBar(id="bar")
         self.circuit = CircuitView(id="circuit")
+        self.code = CodeView(id="code")
         with ScrollableContainer(id="columns"):
             with Vertical(id="left"):
                 yield self.forward
@@ -112,6 +114,7 @@ class BptuiApp(App[None]):
                 yield from self.gradients
                 yield self.status
         yield self.circuit
+        yield self.code
         yield self.bar
         yield Footer()
 
@@ -261,15 +264,20 @@ class BptuiApp(App[None]):
         self._draw_chart(f)
 
     def _show_circuit(self, f: Frame) -> bool:
-        """The circuit in the place of every pane, while it is on (the panes
-        are drawn again when they come back). True while it is shown."""
+        """The circuit or the code in the place of every pane, while one is
+        on (the panes are drawn again when they come back). True while one
+        is shown."""
         columns = self.query_one("#columns")
-        if self.circuit.display != f.show_circuit:
-            self.circuit.display, columns.display = f.show_circuit, not f.show_circuit
-            (self.circuit if f.show_circuit else columns).focus()
-        if f.show_circuit:
-            self.circuit.show(f)
-        return f.show_circuit
+        views = ((self.circuit, f.show_circuit), (self.code, f.show_code))
+        shown = next((view for view, on in views if on), None)
+        if (shown is None) != columns.display or any(view.display != on for view, on in views):
+            for view, on in views:
+                view.display = on
+            columns.display = shown is None
+            (shown or columns).focus()
+        if shown is not None:
+            shown.show(f)
+        return shown is not None
 
     def _draw_chart(self, f: Frame) -> None:
         chart, land = self.chart, self.landscape

@@ -1,0 +1,40 @@
+"""The next step as code (bptui.program), each line with its value now as a
+comment; in a walk, · for what is not computed yet and the current line
+reversed and pointed at (◀). `bptui trace --format python` prints the same
+lines as a program that runs."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from bptui.frame import Frame
+from bptui.numfmt import count, fmt
+from bptui.program import annotated_step
+from bptui.widgets.line_pane import CURRENT
+from bptui.widgets.rows_view import RowsView
+
+PENDING = "·"
+
+
+class CodeView(RowsView):
+    def show(self, frame: Frame) -> None:
+        lines = annotated_step(frame.network, frame.trace, frame.rule, frame.lr, frame.walk)
+        code_w = max(len(line.code) for line in lines if line.value is not None)
+        rows, at = [], None
+        for y, line in enumerate(lines):
+            if line.value is None:
+                rows.append(Text(line.code, "dim italic"))
+                continue
+            text = Text(line.code.ljust(code_w))
+            comment = f"  # {fmt(line.value)}" if line.known else f"  # {PENDING}"
+            text.append(comment, "bold" if line.known else "dim")
+            if line.current:
+                text.stylize("reverse")
+                text.append(CURRENT, "bold")
+                at = y
+            rows.append(text)
+        self.set_rows(rows, at)
+        self.set_title(f"The step as code  step {count(frame.step)} → {count(frame.step + 1)} · lr {fmt(frame.lr, keep_zeros=False)}")
+        subtitle = "bptui trace --format python runs it"
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle

@@ -1,0 +1,51 @@
+"""A view that takes the place of the panes (the circuit, the code): one
+bordered column of lines, repainting only what changed, scrolling when the
+lines outgrow it and keeping one line (a walk's, or the chosen weight's) in
+view."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import ScrollableContainer
+from textual.geometry import Region
+
+from bptui.widgets.line_pane import LinePane
+
+
+class RowsView(ScrollableContainer):
+    DEFAULT_CSS = """
+    RowsView {
+        display: none;
+        height: 1fr;
+        overflow-x: hidden;
+        scrollbar-size-vertical: 1;
+    }
+    RowsView > LinePane {
+        width: 1fr;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lines = LinePane()
+
+    def compose(self) -> ComposeResult:
+        yield self.lines
+
+    @property
+    def plain_lines(self) -> list[str]:
+        return self.lines.plain_lines
+
+    @property
+    def content_width(self) -> int:
+        return self.scrollable_content_region.width or 76
+
+    def set_rows(self, rows: list[Text], in_view: int | None) -> None:
+        self.lines.set_lines(rows)
+        if in_view is not None:
+            self.call_after_refresh(self.scroll_to_region, Region(0, in_view, 1, 1), animate=False, immediate=True)
+
+    def set_title(self, title: str) -> None:
+        if self.border_title != title:
+            self.border_title = title
