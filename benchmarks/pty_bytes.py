@@ -5,7 +5,7 @@ whether a class on a slow network can follow along. Runs the installed app
 (`python -m bptui`) in an 80×24 pty, waits for the screen to settle, then
 presses space STEPS times, one at a time, counting what comes back.
 
-    python benchmarks/pty_bytes.py [--steps 20] [--cols 80] [--rows 24]
+    python benchmarks/pty_bytes.py [--steps 20] [--cols 80] [--rows 24] [--before c] [-- --preset mazur]
 """
 
 from __future__ import annotations
@@ -49,10 +49,13 @@ def spawn(cols: int, rows: int, args: list[str]) -> tuple[int, int]:
     return pid, fd
 
 
-def measure(cols: int, rows: int, steps: int, key: bytes = b" ", args: list[str] | None = None) -> dict:
+def measure(cols: int, rows: int, steps: int, key: bytes = b" ", args: list[str] | None = None, before: bytes = b"") -> dict:
     pid, fd = spawn(cols, rows, args or [])
     try:
         startup = drain(fd, quiet=1.5)
+        if before:  # keys that set the view up (c: the circuit), not counted
+            os.write(fd, before)
+            drain(fd, quiet=1.0)
         per_step = []
         for _ in range(steps):
             os.write(fd, key)
@@ -74,11 +77,13 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--cols", type=int, default=80)
     ap.add_argument("--rows", type=int, default=24)
+    ap.add_argument("--before", default="", help="keys pressed first, not counted (c: the circuit, k: the code)")
+    ap.add_argument("args", nargs="*", help="bptui's own options (after --)")
     a = ap.parse_args()
-    r = measure(a.cols, a.rows, a.steps)
+    r = measure(a.cols, a.rows, a.steps, args=a.args, before=a.before.encode())
     steps = r["per_step"]
     steps_sorted = sorted(steps)
-    print(f"terminal {a.cols}×{a.rows}")
+    print(f"terminal {a.cols}×{a.rows}" + (f", after {a.before!r}" if a.before else "") + (f", bptui {' '.join(a.args)}" if a.args else ""))
     print(f"start-up: {r['startup']:,} bytes")
     print(
         f"per step (space, {len(steps)} steps): median {steps_sorted[len(steps) // 2]:,} B, "

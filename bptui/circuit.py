@@ -164,7 +164,9 @@ class CircuitLayout:
 
         def values(name: str, used: int, known: bool) -> list[Piece]:
             text = fmt(trace.values[name], digits=digits) if known else PENDING
-            return [Piece(" " * max(1, at - used) + text.rjust(vw), "value" if known else "pending")]
+            # the padding apart from the digits: a terminal write starts at
+            # the piece that changed
+            return [Piece(" " * (max(1, at - used) + max(0, vw - len(text)))), Piece(text, "value" if known else "pending")]
 
         rows: list[Row] = []
         above = self._trunk_input(node, band, col)

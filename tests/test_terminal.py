@@ -40,14 +40,14 @@ def wait_for(session: str, *texts: str, timeout: float = 20.0) -> str:
     raise AssertionError(f"{missing!r} never appeared; the screen was:\n{shown}")
 
 
-def start(extra_env: dict[str, str]) -> str:
+def start(extra_env: dict[str, str], args: tuple[str, ...] = ()) -> str:
     assert BPTUI.exists(), f"the console script is not installed at {BPTUI}"
     name = f"bptui-test-{uuid.uuid4().hex[:8]}"
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TMUX")}
     # tmux passes the client's environment to new sessions only through -e
     flags = [f"-e{k}={v}" for k, v in extra_env.items()]
     subprocess.run(
-        [TMUX, "new-session", "-d", "-s", name, "-x", "80", "-y", "24", *flags, str(BPTUI)],
+        [TMUX, "new-session", "-d", "-s", name, "-x", "80", "-y", "24", *flags, str(BPTUI), *args],
         check=True,
         env={**env, "TERM": "xterm-256color"},
         timeout=20,
@@ -118,3 +118,27 @@ def test_tab_and_arrows_in_one_burst_nudge_w1(session):
     tmux("send-keys", "-t", session, "-l", "uu")
     shown = wait_for(session, "0.7713206", "12.22010")
     assert "0.9713206" not in shown
+
+
+@pytest.mark.parametrize("args", [(), ("--preset", "mazur")], ids=["question", "mazur"])
+def test_the_circuit_in_a_real_terminal_shows_the_engines_numbers(args):
+    """c in the installed app at 80×24: every wire's value and gradient as
+    the engine has them (formatted here from a separately built engine),
+    then one step later."""
+    from bptui.circuit import CircuitLayout
+    from bptui.cli import build_parser, scenario_from_args
+
+    engine = scenario_from_args(build_parser().parse_args(list(args))).engine()
+    name = start({}, args)
+    try:
+        wait_for(name, "Forward pass", "step 0")
+        tmux("send-keys", "-t", name, "-l", "c")
+        for steps in (0, 1):
+            rows = CircuitLayout(engine.network, 76).rows(engine.trace)
+            expected = [r.text.rstrip() for r in rows]
+            shown = wait_for(name, f"step {steps} ·", *(line.strip() for line in expected))
+            assert "Forward pass" not in shown
+            tmux("send-keys", "-t", name, "-l", " ")
+            engine.step()
+    finally:
+        tmux("kill-session", "-t", name)

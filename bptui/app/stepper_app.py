@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import Footer
 
+from bptui.app import span_writer
 from bptui.engine import Engine
 from bptui.frame import Frame, FrameMaker
 from bptui.keys import BY_KEY, IN_FOOTER, KEYS, NAVIGATION, PANE_KEYS, footer_keys, pane_footer_width
@@ -56,6 +57,7 @@ class BptuiApp(App[None]):
 
     def __init__(self, engine: Engine, scenario: Scenario, *, files: bool = True) -> None:
         super().__init__()
+        span_writer.install()  # a changed span is written from where it starts
         self.stepper = Stepper(engine, scenario, files=files)
         self.frames = FrameMaker(self.stepper)
         self._drawn = -1  # the stepper version last drawn

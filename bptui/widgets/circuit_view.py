@@ -39,5 +39,11 @@ class CircuitView(RowsView):
         at = next((y for y, r in enumerate(rows) if r.current), None)
         if at is None:
             at = next((y for y, r in enumerate(rows) if frame.shown[0] in r.params), None)
-        self.set_rows([row_text(r) for r in rows], at)
-        self.set_title(f"Circuit  step {count(frame.step)} · lr {fmt(frame.lr, keep_zeros=False)}")
+        texts = [row_text(r) for r in rows]
+        # the step and rate beside the loss's wire: a title that changed every
+        # step would repaint the whole view (every byte of it, over SSH)
+        where = f"step {count(frame.step)} · lr {fmt(frame.lr, keep_zeros=False)}"
+        last = texts[-1]
+        last.append(" " * max(2, width - last.cell_len - len(where) - 1) + where, "italic")
+        self.set_rows(texts, at)
+        self.set_title("Circuit")

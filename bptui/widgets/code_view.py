@@ -23,7 +23,10 @@ class CodeView(RowsView):
         rows, at = [], None
         for y, line in enumerate(lines):
             if line.value is None:
-                rows.append(Text(line.code, "dim italic"))
+                code = line.code
+                if y == 0:  # the step here, not in the title: a title that changes repaints every line
+                    code = f"# step {count(frame.step)} → {count(frame.step + 1)}, lr {fmt(frame.lr, keep_zeros=False)}: {code[2:]}"
+                rows.append(Text(code, "dim italic"))
                 continue
             text = Text(line.code.ljust(code_w))
             comment = f"  # {fmt(line.value)}" if line.known else f"  # {PENDING}"
@@ -34,7 +37,7 @@ class CodeView(RowsView):
                 at = y
             rows.append(text)
         self.set_rows(rows, at)
-        self.set_title(f"The step as code  step {count(frame.step)} → {count(frame.step + 1)} · lr {fmt(frame.lr, keep_zeros=False)}")
+        self.set_title("The next step as code")
         subtitle = "bptui trace --format python runs it"
         if self.border_subtitle != subtitle:
             self.border_subtitle = subtitle

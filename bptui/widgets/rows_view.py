@@ -43,7 +43,9 @@ class RowsView(ScrollableContainer):
 
     def set_rows(self, rows: list[Text], in_view: int | None) -> None:
         self.lines.set_lines(rows)
-        if in_view is not None:
+        top, height = round(self.scroll_y), self.scrollable_content_region.height
+        # scrolling, even to where it stands, repaints the whole view
+        if in_view is not None and not top <= in_view < top + height:
             self.call_after_refresh(self.scroll_to_region, Region(0, in_view, 1, 1), animate=False, immediate=True)
 
     def set_title(self, title: str) -> None:
