@@ -21,12 +21,16 @@ from bptui.walk import WalkView
 PENDING = "·"  # a value this walk has not computed yet
 GRAD = "∂"  # marks a gradient dJ/d(wire), so it never reads as a value
 SUM = "Σ"  # a gradient that sums the paths meeting at its wire
+PART = "+"  # one path's part of such a sum, where the wire enters a gate
 SHARED = "◆"  # a gradient that several parameters' gradients reuse
 CURRENT = " ◀"
 # a band of gates side by side needs this much width a gate for the full form
 # (the rule beside the gate, 7 digits); narrower, a gate takes one line
 WIDE_GATE = 56
-LEGEND = f"{GRAD} dJ/d(wire) · + passes {GRAD} on · × swaps inputs · σ: {GRAD}·σ(1−σ) · {SUM} paths add"
+# and at least this much to stand beside another; narrower, a band's gates
+# are drawn one under the other
+SIDE_BY_SIDE = 34
+LEGEND = f"{GRAD} dJ/d(wire) · + passes {GRAD} · × swaps · σ: {GRAD}·σ(1−σ) · {PART}{GRAD} parts, {SUM}{GRAD} sum"
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ class CircuitLayout:
         self.bands: list[list[Node]] = []
         for k in range(1, max(level.values()) + 1):
             self.bands.append([n for n in net.nodes if level.get(n.name) == k])
+        self.side_by_side = all(self.width // len(band) >= SIDE_BY_SIDE for band in self.bands)
         # the band and column each op node sits in (its trunk)
         self.place = {n.name: (b, c) for b, band in enumerate(self.bands) for c, n in enumerate(band)}
         self.consumers: dict[str, list[str]] = {}
@@ -129,6 +134,11 @@ class CircuitLayout:
     def rows(self, trace: Trace, walk: WalkView | None = None) -> list[Row]:
         out: list[Row] = []
         for b, band in enumerate(self.bands):
+            if not self.side_by_side and len(band) > 1:
+                # too narrow for them side by side: one gate under the other
+                for c, node in enumerate(band):
+                    out += self._gate_rows(node, b, c, self.width, self.width >= WIDE_GATE, trace, walk)
+                continue
             cw = self.width // len(band)
             wide = cw >= WIDE_GATE
             columns = [self._gate_rows(node, b, c, cw, wide, trace, walk) for c, node in enumerate(band)]
@@ -203,11 +213,10 @@ class CircuitLayout:
     def _trunk_input(self, node: Node, band: int, col: int) -> str | None:
         """The input that comes down the trunk: the op node just above, in
         the same column (its wire continues into this gate)."""
+        if not self.side_by_side and (len(self.bands[band]) > 1 or band and len(self.bands[band - 1]) > 1):
+            return None  # stacked gates: the gate drawn above may be another's
         for a in node.args:
-            if self.place.get(a) == (band - 1, col) or (
-                a in self.place and self.place[a][0] == band - 1 and len(self.bands[band - 1]) == 1
-                and len(self.bands[band]) == 1
-            ):
+            if self.place.get(a) == (band - 1, col):
                 return a
         return None
 
@@ -218,14 +227,14 @@ class CircuitLayout:
         adjoints = trace.adjoints
         if name not in adjoints:
             return []
-        if via and into is not None:
+        if via and into is not None and name in self.meeting:
             key = (into, name)
             if key not in trace.factors:
                 return []
             known = walk is None or (key in walk.factors and (into in walk.adjoints or into == self.net.loss))
             part = adjoints[into] * trace.factors[key]
             text = fmt(part, digits=digits) if known else PENDING
-            return [Piece(f"  {GRAD} part "), Piece(text, "grad" if known else "pending")]
+            return [Piece(f"  {PART}{GRAD} ", "mark"), Piece(text, "grad" if known else "pending")]
         known = walk is None or name in walk.adjoints or name == self.net.loss  # dJ/dJ = 1
         mark = SUM if name in self.meeting else (SHARED if name in self.shared else " ")
         text = fmt(adjoints[name], digits=digits) if known else PENDING

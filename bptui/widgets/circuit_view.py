@@ -32,6 +32,7 @@ class CircuitView(RowsView):
         self.border_subtitle = LEGEND
 
     def show(self, frame: Frame) -> None:
+        self.frame = frame
         width = self.content_width
         if self._layout is None or self._layout.net is not frame.network or self._layout.width != width:
             self._layout = CircuitLayout(frame.network, width)

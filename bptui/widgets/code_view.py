@@ -18,6 +18,7 @@ PENDING = "·"
 
 class CodeView(RowsView):
     def show(self, frame: Frame) -> None:
+        self.frame = frame
         lines = annotated_step(frame.network, frame.trace, frame.rule, frame.lr, frame.walk)
         code_w = max(len(line.code) for line in lines if line.value is not None)
         rows, at = [], None

@@ -29,6 +29,16 @@ class RowsView(ScrollableContainer):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.lines = LinePane()
+        self.frame = None  # the last frame shown: drawn again at a new size
+
+    def show(self, frame) -> None:
+        raise NotImplementedError
+
+    def on_resize(self) -> None:
+        # shown before it had a size (it was hidden), or the window changed:
+        # lay the lines out for the width it has now
+        if self.frame is not None and self.display:
+            self.show(self.frame)
 
     def compose(self) -> ComposeResult:
         yield self.lines
