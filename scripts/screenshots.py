@@ -48,6 +48,11 @@ SCENES = {
     # nudging: Tab to the forward pane, w1 up by 0.1 twice (ΔJ/Δw1 beside dJ/dw1)
     "nudge": ((80, 24), ["tab", "right", "right"], Scenario()),
     "mazur-nudge": ((80, 24), ["tab", "down", "down", "down", "down", "right"], Scenario(preset="mazur")),
+    # c: the circuit (the question's, Mazur's, a walk in progress); k: the code
+    "circuit": ((80, 24), ["c"], Scenario()),
+    "circuit-mazur": ((80, 24), ["c"], Scenario(preset="mazur")),
+    "circuit-walk": ((80, 24), ["c"] + ["full_stop"] * 8, Scenario()),
+    "code": ((80, 24), ["k"] + ["full_stop"] * 7, Scenario()),
 }
 
 
