@@ -45,6 +45,7 @@ class Row:
     pieces: tuple[Piece, ...]
     current: bool = False  # the walk's current operation is on this row
     params: tuple[str, ...] = ()  # the parameters whose wires this row holds
+    leaves: tuple[str, ...] = ()  # the inputs and parameters whose wires it holds
 
     @property
     def text(self) -> str:
@@ -131,6 +132,18 @@ class CircuitLayout:
         self.meeting = {n for n, outs in self.consumers.items() if len(outs) > 1 and n in net.by_name and any(
             (o, n) in {e.key for e in net.edges} for o in outs)}
 
+    @property
+    def value_order(self) -> tuple[str, ...]:
+        """The inputs, targets, weights and biases in the order their wires
+        are drawn (↑ ↓ choose among them to nudge)."""
+        order: list[str] = []
+        for band in self.bands:
+            for node in band:
+                for a in node.args:
+                    if self.net.by_name[a].kind != "op" and a not in order:
+                        order.append(a)
+        return tuple(order)
+
     def rows(self, trace: Trace, walk: WalkView | None = None) -> list[Row]:
         out: list[Row] = []
         for b, band in enumerate(self.bands):
@@ -146,6 +159,7 @@ class CircuitLayout:
                 pieces: list[Piece] = []
                 current = False
                 params: tuple[str, ...] = ()
+                leaves: tuple[str, ...] = ()
                 for col in columns:
                     # the gates of a band line up at the bottom: pad the top
                     offset = max(len(c) for c in columns) - len(col)
@@ -156,7 +170,8 @@ class CircuitLayout:
                         pieces.append(Piece(" " * (cw - text_len)))
                     current |= row.current
                     params += row.params
-                out.append(Row(tuple(pieces), current, params))
+                    leaves += row.leaves
+                out.append(Row(tuple(pieces), current, params, leaves))
         return out
 
     # -- one gate --
@@ -188,7 +203,8 @@ class CircuitLayout:
             pieces = [Piece(" "), Piece(a, "name"), Piece(" " + "─" * (trunk - 2 - len(a)) + joint)]
             pieces += values(a, trunk + 1, known)
             pieces += self._grad_pieces(a, node.name, trace, walk, digits, via=leaf.kind == "op")
-            rows.append(Row(tuple(pieces), self._is_current(walk, a), (a,) if leaf.kind == "param" else ()))
+            rows.append(Row(tuple(pieces), self._is_current(walk, a), (a,) if leaf.kind == "param" else (),
+                            (a,) if leaf.kind != "op" else ()))  # fmt: skip
         glyph = f"({gate_glyph(node)})"
         known = walk is None or node.name in walk.values
         forward_now = walk is not None and walk.current is not None and walk.current.kind == "forward" and walk.current.name == node.name

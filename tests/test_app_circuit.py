@@ -115,3 +115,24 @@ async def test_the_circuit_follows_steps_undo_edits_and_a_walk():
         await keys(pilot, *["full_stop"] * 5)  # the forward pass, then dJ/do
         text = screen_text(app)
         assert "◀" in next(line for line in text.splitlines() if re.search(r"│  o\b", line))
+
+
+async def test_arrows_in_the_circuit_choose_a_wire_and_nudge_it():
+    """↓ chooses a wire's value (the chosen weight first), ← → nudge it: the
+    circuit follows at once, and u takes the nudge back."""
+    from bptui.stepper_nudge import nudged
+
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await keys(pilot, "c", "down", "right")  # one burst
+        w1, w2 = app.engine.params
+        assert w1 == nudged(0.7713206432667460, 0.1, 1) or w1 == pytest.approx(0.8713206, rel=1e-7)
+        text = screen_text(app)
+        value, grad = wire(text, "w1")
+        assert value == pytest.approx(w1, rel=1e-6)
+        assert grad == pytest.approx(hand_gradients(2.0, 4.0, w1, w2)[0], rel=1e-6)
+        assert wire(text, "J")[0] == pytest.approx(loss(2.0, 4.0, w1, w2), rel=1e-6)
+        assert "←→ w1 ±0.1" in text and "←→ Nudge" in text
+        await keys(pilot, "down", "right", "u", "u")  # x up, then both nudges undone
+        assert app.engine.params[0] == pytest.approx(0.7713206432667460, rel=1e-15)
+        assert wire(screen_text(app), "x")[0] == 2.0

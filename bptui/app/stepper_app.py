@@ -30,6 +30,9 @@ from bptui.widgets.status_pane import StatusPane
 
 NARROW = 78  # below this many columns the panes stack and scroll
 WIDE = 100  # from this many, the gradients' column widens (Mazur's chains side by side)
+# where ↑ ↓ choose a value and ← → nudge it (the forward pane's keys); in
+# the circuit the choosing starts at the first arrow, so c keeps its legend
+NUDGE_PANES = (ForwardPane, CircuitView)
 # keys whose action belongs to the screen, not to the stepper
 APP_ACTIONS = ("help", "quit", "quit_now")
 
@@ -164,14 +167,20 @@ class BptuiApp(App[None]):
             self.screen.focus_next() if key == "tab" else self.screen.focus_previous()
             return True
         pane_keys = PANE_KEYS["forward"]
-        in_pane = isinstance(self.focused, ForwardPane)
+        in_pane = isinstance(self.focused, NUDGE_PANES)
         if in_pane and key in pane_keys and s.selected is None:
-            s.select_values()  # typed ahead of the focus event, which would choose the value
+            # in the forward pane: typed ahead of the focus event, which would
+            # choose the value; in the circuit the first arrow chooses it
+            s.select_values()
+            if isinstance(self.focused, CircuitView) and key in ("up", "down"):
+                self.draw()
+                return True
         k = (pane_keys.get(key) if in_pane else None) or BY_KEY.get(key)
         if k is not None:
             s.before_action(k.action)
             method, args = self._actions[k.action]
             method(*args)
+            self._place_views()
         elif key in NAVIGATION or not (event.character and event.character.isprintable()):
             return False
         elif key in pane_keys:
@@ -188,7 +197,7 @@ class BptuiApp(App[None]):
             self.draw()
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
-        if isinstance(event.widget, ForwardPane):
+        if isinstance(event.widget, NUDGE_PANES):
             self.stepper.unselect()
             self.draw()
 
@@ -220,7 +229,7 @@ class BptuiApp(App[None]):
         if self.stepper.one_pane_per_param:
             available.discard("choose(1)")
         width = self.size.width or 80
-        if isinstance(self.focused, ForwardPane):
+        if isinstance(self.focused, NUDGE_PANES):
             width -= pane_footer_width("forward")  # its own keys come first
         return full in footer_keys(width, available)
 
@@ -265,20 +274,29 @@ class BptuiApp(App[None]):
         self.status.show(f)
         self._draw_chart(f)
 
-    def _show_circuit(self, f: Frame) -> bool:
+    def _place_views(self) -> CircuitView | CodeView | None:
         """The circuit or the code in the place of every pane, while one is
-        on (the panes are drawn again when they come back). True while one
-        is shown."""
+        on, with the focus. Done as the key is taken, not when the screen is
+        drawn: keys typed after c go where c has put the focus."""
+        s = self.stepper
         columns = self.query_one("#columns")
-        views = ((self.circuit, f.show_circuit), (self.code, f.show_code))
+        views = ((self.circuit, s.show_circuit), (self.code, s.show_code))
         shown = next((view for view, on in views if on), None)
         if (shown is None) != columns.display or any(view.display != on for view, on in views):
             for view, on in views:
                 view.display = on
             columns.display = shown is None
-            (shown or columns).focus()
+            self.screen.set_focus(shown or columns)
+        return shown
+
+    def _show_circuit(self, f: Frame) -> bool:
+        """Draw the circuit or the code, if one is shown (the panes are drawn
+        again when they come back). True while one is shown."""
+        shown = self._place_views()
         if shown is not None:
             shown.show(f)
+            if shown is self.circuit:
+                self.stepper.value_order = self.circuit.value_order  # ↑ ↓ go down its wires
         return shown is not None
 
     def _draw_chart(self, f: Frame) -> None:
