@@ -5,6 +5,8 @@ lines as a program that runs."""
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.text import Text
 
 from bptui.frame import Frame
@@ -27,7 +29,9 @@ class CodeView(RowsView):
                 code = line.code
                 if y == 0:  # the step here, not in the title: a title that changes repaints every line
                     code = f"# step {count(frame.step)} → {count(frame.step + 1)}, lr {fmt(frame.lr, keep_zeros=False)}: {code[2:]}"
-                rows.append(Text(code, "dim italic"))
+                # a long comment goes on, under itself, rather than being cut
+                for part in textwrap.wrap(code[2:], self.content_width - 2) or [""]:
+                    rows.append(Text("# " + part, "dim italic"))
                 continue
             text = Text(line.code.ljust(code_w))
             comment = f"  # {fmt(line.value)}" if line.known else f"  # {PENDING}"
@@ -35,7 +39,7 @@ class CodeView(RowsView):
             if line.current:
                 text.stylize("reverse")
                 text.append(CURRENT, "bold")
-                at = y
+                at = len(rows)
             rows.append(text)
         self.set_rows(rows, at)
         self.set_title("The next step as code")
