@@ -37,6 +37,7 @@ class Frame:
     show_landscape: bool
     show_circuit: bool
     show_code: bool
+    predict: str | None  # the score while predicting, or once anything was asked
     landscape_axes: tuple[int, int]
     log_steps: bool
     message: Message
@@ -94,6 +95,7 @@ class FrameMaker:
             show_landscape=s.show_landscape,
             show_circuit=s.show_circuit,
             show_code=s.show_code,
+            predict=s.score.short() if s.predicting or s.score.total[1] else None,
             landscape_axes=s.landscape_axes(),
             log_steps=s.log_steps,
             message=s.message,

@@ -42,6 +42,9 @@ class Prompt:
     fresh: bool = True
     reason: str = ""  # why the last answer was refused, or what was cut
     closed: bool = False
+    # lines shown above the question while it is open (what a prediction
+    # asks, and the verdict on the one before)
+    context: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.text = self.text[: self.max_length]

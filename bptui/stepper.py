@@ -20,6 +20,7 @@ from bptui.prompt import Prompt
 from bptui.scenario import Scenario, standing_note
 from bptui.stepper_nudge import Nudging
 from bptui.stepper_questions import EXPORT_LABEL, JUMP_LABEL, MAX_JUMP, RATE_LABEL, SAVE_LABEL, SET_LABEL, Questions
+from bptui.stepper_predict import Predicting
 from bptui.stepper_walk import Walking
 
 __all__ = ["Stepper", "KeyTaken", "Message", "SPEEDS", "FRAME_RATE", "HINT", "JUMP_LABEL", "MAX_JUMP", "RATE_LABEL", "SET_LABEL",
@@ -48,7 +49,7 @@ class Message:
     lines: tuple[str, ...] = ()
 
 
-class Stepper(Questions, Nudging, Walking):
+class Stepper(Questions, Nudging, Predicting, Walking):
     def __init__(self, engine: Engine, scenario: Scenario, *, files: bool = True) -> None:
         self.engine = engine
         self.scenario = scenario
@@ -69,6 +70,7 @@ class Stepper(Questions, Nudging, Walking):
         self.speed = SPEEDS.index(10)
         self.playing = False
         self._init_walk()
+        self._init_predict()
         self.asking: Prompt | None = None
         self.message = Message()
         self._quit_armed = False
@@ -156,6 +158,12 @@ class Stepper(Questions, Nudging, Walking):
     def step(self) -> None:
         # space in mid-walk completes the step
         self._leave_walk()
+        if self.predicting and not self._cannot_step():
+            self.predict_step(self._take_step)  # the gradients and new weights first
+            return
+        self._take_step()
+
+    def _take_step(self) -> None:
         if not self._cannot_step():
             if self.engine.step() == 0:
                 self._cannot_step()

@@ -98,7 +98,13 @@ class MessageBar(Vertical):
         if asking is not None:
             self.prompt = asking
             self.add_class("-editing")
-            if asking.reason:
+            self.set_class(bool(asking.context), "-context")
+            if asking.context:
+                # what is asked, and the verdict on the last try (a hint)
+                self.remove_class("-error")
+                self.message.explain((*asking.context, *((asking.reason,) if asking.reason else ())))
+                self._shown_message = None
+            elif asking.reason:
                 self.add_class("-error")
                 # the answer keeps the bar's last line
                 reason = asking.reason if asking.reason.endswith(".") else f"{asking.reason}."
@@ -111,7 +117,7 @@ class MessageBar(Vertical):
         if self.prompt is not None:
             self.prompt = None
             self.line.show(None)
-            self.remove_class("-editing", "-error")
+            self.remove_class("-editing", "-error", "-context")
         if message is self._shown_message:
             return
         self._shown_message = message

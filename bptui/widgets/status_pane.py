@@ -35,6 +35,8 @@ class StatusPane(LabelledPane):
             head.append(PENDING, "dim")  # this walk has not computed J yet
         else:
             head.append(fmt(frame.loss), "bold")
+        if frame.predict is not None:
+            head.append(f"   {frame.predict}", "bold")
         rows = [(Text("step".ljust(label_w), "italic"), head)]
         if len(params) < len(net.params):
             note = frame.vanishing or f"all {len(net.params)} parameters\nupdate together"
