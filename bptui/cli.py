@@ -83,19 +83,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             given = [name for name in SCENARIO_FLAGS if getattr(args, name) is not None]
             if given:
                 raise ValueError(f"--replay reopens a session as it was: drop --{', --'.join(given)}")
-            from bptui.session import load_session
+            from bptui.session import load_session_with_score
 
             # refused unread if larger than a session of --max-history steps can be
-            scenario, engine = load_session(args.replay, max_steps=args.max_history)
+            scenario, engine, score = load_session_with_score(args.replay, max_steps=args.max_history)
         else:
             scenario = scenario_from_args(args)
             engine = make_engine(scenario)
+            score = None
     except ValueError as e:  # ScenarioFileError and SessionError too
         parser.error(str(e))
     engine.max_steps = args.max_history
     from bptui.app import BptuiApp  # Textual loads only when the app runs
 
-    BptuiApp(engine, scenario, files=not args.no_files).run()
+    BptuiApp(engine, scenario, files=not args.no_files, score=score).run()
     return 0
 
 

@@ -30,6 +30,8 @@ from bptui.scenario_file import (
     write_atomically,
 )
 
+from bptui.predict import Score  # noqa: E402  (after the names it shares)
+
 FORMAT = "bptui-session"
 # 2 adds "edits": the values set by hand, each [step, name, old, new]. A
 # version 1 file (no edits) reads as before.
@@ -64,7 +66,7 @@ class SessionError(ValueError):
     pass
 
 
-def session_text(engine: Engine, scenario: Scenario) -> str:
+def session_text(engine: Engine, scenario: Scenario, score: Score | None = None) -> str:
     rows = engine.history_array()
     # step 0 has no rate and no rule: null
     history = [[*map(float, row[:-2]), *((None, None) if k == 0 else (float(row[-2]), int(row[-1])))]
@@ -79,16 +81,24 @@ def session_text(engine: Engine, scenario: Scenario) -> str:
         "columns": engine.columns,
         "history": history,
         "edits": [[e.step, e.name, e.old, e.new] for e in engine.edits],
+        # predict mode's score, by kind ([right first time, asked]), once anything was asked
+        **({"predict": score.as_json()} if score is not None and score.total[1] else {}),
     }
     return json.dumps(data, allow_nan=False) + "\n"
 
 
-def export_session(path: str | os.PathLike, engine: Engine, scenario: Scenario, *, overwrite: bool = False) -> None:
+def export_session(path: str | os.PathLike, engine: Engine, scenario: Scenario, *, overwrite: bool = False,
+                   score: Score | None = None) -> None:  # fmt: skip
     """Write atomically; FileExistsError unless overwrite."""
-    write_atomically(path, session_text(engine, scenario), overwrite=overwrite)
+    write_atomically(path, session_text(engine, scenario, score), overwrite=overwrite)
 
 
 def load_session(path: str | os.PathLike, max_steps: int = DEFAULT_MAX_STEPS) -> tuple[Scenario, Engine]:
+    scenario, engine, _ = load_session_with_score(path, max_steps)
+    return scenario, engine
+
+
+def load_session_with_score(path: str | os.PathLike, max_steps: int = DEFAULT_MAX_STEPS) -> tuple[Scenario, Engine, Score]:
     """The scenario and the engine a session file recorded, every step
     recomputed and checked; SessionError (naming the file) if it cannot be
     read, is damaged, or holds more than max_steps steps. Reading costs the
@@ -152,7 +162,11 @@ def load_session(path: str | os.PathLike, max_steps: int = DEFAULT_MAX_STEPS) ->
     replay(engine, rows, src, edits)
     engine.set_lr(float(lr))
     engine.set_rule(names.index(data.get("rule", "correct")))
-    return scenario, engine
+    try:
+        score = Score.from_json(data["predict"]) if "predict" in data else Score()
+    except ValueError as e:
+        raise SessionError(f"{src}: damaged: {e}") from None
+    return scenario, engine, score
 
 
 _decode = json.JSONDecoder().raw_decode

@@ -20,6 +20,7 @@ from bptui.prompt import Prompt
 from bptui.scenario import Scenario, standing_note
 from bptui.stepper_nudge import Nudging
 from bptui.stepper_questions import EXPORT_LABEL, JUMP_LABEL, MAX_JUMP, RATE_LABEL, SAVE_LABEL, SET_LABEL, Questions
+from bptui.predict import Score
 from bptui.stepper_predict import Predicting
 from bptui.stepper_walk import Walking
 
@@ -50,7 +51,7 @@ class Message:
 
 
 class Stepper(Questions, Nudging, Predicting, Walking):
-    def __init__(self, engine: Engine, scenario: Scenario, *, files: bool = True) -> None:
+    def __init__(self, engine: Engine, scenario: Scenario, *, files: bool = True, score: Score | None = None) -> None:
         self.engine = engine
         self.scenario = scenario
         # e and s write files; a student's app under bptui serve must not
@@ -70,7 +71,7 @@ class Stepper(Questions, Nudging, Predicting, Walking):
         self.speed = SPEEDS.index(10)
         self.playing = False
         self._init_walk()
-        self._init_predict()
+        self._init_predict(score)
         self.asking: Prompt | None = None
         self.message = Message()
         self._quit_armed = False

@@ -25,8 +25,8 @@ class Predicting:
     predicting = False
     _asks = 0  # index into ASKS
 
-    def _init_predict(self) -> None:
-        self.score = Score()
+    def _init_predict(self, score: Score | None = None) -> None:
+        self.score = score or Score()  # a replayed session's, or a fresh one
 
     @property
     def asks(self) -> str:

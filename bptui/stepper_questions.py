@@ -132,7 +132,7 @@ class Questions:
         ask_for_file(self.ask, self.say, SAVE_LABEL, "scenario.toml", self._save)
 
     def _export(self, path: Path, overwrite: bool) -> str:
-        export_session(path, self.engine, self.scenario, overwrite=overwrite)
+        export_session(path, self.engine, self.scenario, overwrite=overwrite, score=self.score)
         done = f"Exported {count(self.engine.step_count)} steps to {path} (reopen: bptui --replay {path})"
         # and the session as a program beside it (the k view's code, runnable)
         program = path.with_suffix(".py")

@@ -231,3 +231,25 @@ def test_judge_refuses_what_is_not_a_number():
         judge("nan", q)
     assert judge("1.542641", q).right and not judge("−1.542641", q).right
     assert math.isclose(q.value, START["z1"], rel_tol=1e-11)
+
+
+def test_export_keeps_the_score_and_replay_brings_it_back(tmp_path):
+    from bptui.session import load_session_with_score
+
+    s = Scenario()
+    st = Stepper(s.engine(), s, files=True)
+    st.toggle_predict()
+    st.walk(1)
+    answer(st, "1.5426")
+    st.walk(1)
+    answer(st, "")
+    st._export(tmp_path / "run.json", False)
+    _, engine, score = load_session_with_score(tmp_path / "run.json")
+    assert score.as_json() == st.score.as_json() and score.total == (1, 2)
+    # a damaged score is refused with the reason
+    text = (tmp_path / "run.json").read_text().replace('"forward": [1, 2]', '"forward": [3, 2]')
+    (tmp_path / "bad.json").write_text(text)
+    from bptui.session import SessionError
+
+    with pytest.raises(SessionError, match="predict's forward"):
+        load_session_with_score(tmp_path / "bad.json")

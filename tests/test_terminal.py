@@ -142,3 +142,12 @@ def test_the_circuit_in_a_real_terminal_shows_the_engines_numbers(args):
             engine.step()
     finally:
         tmux("kill-session", "-t", name)
+
+
+def test_predict_in_one_burst_shows_the_verdict_and_the_score(session):
+    """x, ., the answer and Enter typed in one go: the answer reaches the
+    question that . opens."""
+    wait_for(session, "Forward pass", "12.22010", "step 0")
+    tmux("send-keys", "-t", session, "-l", "x.1.5426\r")
+    shown = wait_for(session, "✓ z1 = 1.542641", "predict 1/1")
+    assert "(forward 1/1)" in shown

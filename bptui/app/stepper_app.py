@@ -11,9 +11,10 @@ from textual.binding import Binding
 from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import Footer
 
-from bptui.app import span_writer
+from bptui.app.span_writer import install as write_spans_from_where_they_start
 from bptui.engine import Engine
 from bptui.frame import Frame, FrameMaker
+from bptui.predict import Score
 from bptui.keys import BY_KEY, IN_FOOTER, KEYS, NAVIGATION, PANE_KEYS, footer_keys, pane_footer_width
 from bptui.scenario import Scenario
 from bptui.screens.help_screen import HelpScreen
@@ -58,10 +59,10 @@ class BptuiApp(App[None]):
         Binding("escape", "answer", "Cancel", key_display="esc"),
     ]
 
-    def __init__(self, engine: Engine, scenario: Scenario, *, files: bool = True) -> None:
+    def __init__(self, engine: Engine, scenario: Scenario, *, files: bool = True, score: Score | None = None) -> None:
         super().__init__()
-        span_writer.install()  # a changed span is written from where it starts
-        self.stepper = Stepper(engine, scenario, files=files)
+        write_spans_from_where_they_start()
+        self.stepper = Stepper(engine, scenario, files=files, score=score)
         self.frames = FrameMaker(self.stepper)
         self._drawn = -1  # the stepper version last drawn
         self._draw_pending = False
