@@ -22,6 +22,17 @@ from bptui.walk import operations
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 
+def _typed(value: float) -> list[str]:
+    """A number as keys, as a learner would type it (7 digits)."""
+    return [{".": "full_stop", "-": "minus"}.get(ch, ch) for ch in f"{value:.7g}"]
+
+
+_START = make_engine(Scenario()).trace.values
+# predict mode: the forward pass answered right, then J typed for dJ/do (the
+# question's own rule): the mistake named, the hint, and the score
+PREDICT_KEYS = ["x"] + [k for name in ("z1", "h", "z2", "o", "J") for k in ["full_stop", *_typed(_START[name]), "enter"]]
+PREDICT_KEYS += ["full_stop", *_typed(_START["J"]), "enter"]
+
 SUM_AT = next(i for i, op in enumerate(operations(make_engine(Scenario(preset="mazur")))) if "(via" in op.lines[1])
 
 # name: (terminal size, keys to press, scenario)
@@ -53,6 +64,7 @@ SCENES = {
     "circuit-mazur": ((80, 24), ["c"], Scenario(preset="mazur")),
     "circuit-walk": ((80, 24), ["c"] + ["full_stop"] * 8, Scenario()),
     "code": ((80, 24), ["k"] + ["full_stop"] * 7, Scenario()),
+    "predict": ((80, 24), PREDICT_KEYS, Scenario()),
 }
 
 

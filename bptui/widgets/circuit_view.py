@@ -58,6 +58,8 @@ class CircuitView(RowsView):
         # the step and rate beside the loss's wire: a title that changed every
         # step would repaint the whole view (every byte of it, over SSH)
         where = f"step {count(frame.step)} · lr {fmt(frame.lr, keep_zeros=False)}"
+        if frame.predict is not None:
+            where += f" · {frame.predict}"
         last = texts[-1]
         last.append(" " * max(2, width - last.cell_len - len(where) - 1) + where, "italic")
         self.set_rows(texts, at)

@@ -29,6 +29,8 @@ class CodeView(RowsView):
                 code = line.code
                 if y == 0:  # the step here, not in the title: a title that changes repaints every line
                     code = f"# step {count(frame.step)} → {count(frame.step + 1)}, lr {fmt(frame.lr, keep_zeros=False)}: {code[2:]}"
+                    if frame.predict is not None:
+                        code += f" ({frame.predict})"
                 # a long comment goes on, under itself, rather than being cut
                 for part in textwrap.wrap(code[2:], self.content_width - 2) or [""]:
                     rows.append(Text("# " + part, "dim italic"))
