@@ -253,3 +253,25 @@ def test_export_keeps_the_score_and_replay_brings_it_back(tmp_path):
 
     with pytest.raises(SessionError, match="predict's forward"):
         load_session_with_score(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize("preset", ["question", "mazur"])
+@pytest.mark.parametrize("how", ["given up", "wrong three times"])
+def test_a_whole_walk_given_up_or_wrong_still_takes_the_step(preset, how):
+    st = stepper_for(preset=preset)
+    n = len(exact_answers(st))
+    st.toggle_predict()
+    while st.engine.step_count == 0:
+        st.walk(1)
+        while st.asking is not None:
+            if how == "given up":
+                answer(st, "")
+            else:
+                label = st.asking.label
+                for _ in range(3):  # 12345 is no number of these networks
+                    assert st.asking.label == label
+                    answer(st, "12345")
+    assert st.score.total == (0, n)
+    plain = stepper_for(preset=preset)
+    plain.step()
+    assert st.engine.params == plain.engine.params
