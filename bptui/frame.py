@@ -35,8 +35,7 @@ class Frame:
     amounts: dict[str, float]  # what lr multiplies in each update, at this state (a walk shows them)
     vanishing: str | None  # the first gradient against the last (deep chains)
     show_landscape: bool
-    show_circuit: bool
-    show_code: bool
+    view: str  # "panes", or what takes their place: "circuit", "code"
     predict: str | None  # the score while predicting, or once anything was asked
     landscape_axes: tuple[int, int]
     log_steps: bool
@@ -93,8 +92,7 @@ class FrameMaker:
             amounts=e.rule.amounts_at(trace) if walk is not None else {},
             vanishing=vanishing_note(trace, known),
             show_landscape=s.show_landscape,
-            show_circuit=s.show_circuit,
-            show_code=s.show_code,
+            view=s.view,
             predict=s.score.short() if s.predicting or s.score.total[1] else None,
             landscape_axes=s.landscape_axes(),
             log_steps=s.log_steps,

@@ -31,6 +31,11 @@ __all__ = ["Stepper", "KeyTaken", "Message", "SPEEDS", "FRAME_RATE", "HINT", "JU
 # last frame in one go, at most FRAME_RATE frames a second
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 1_000, 10_000, 100_000)
 FRAME_RATE = 20
+VIEW_WORDS = {
+    "circuit": "The circuit: values on the wires, ∂ their gradients; c: back to the panes.",
+    "code": "The next step as code, each line's value beside it; k: back to the panes.",
+    "panes": "Back to the panes (c: the circuit, k: the code).",
+}
 HINT = "space steps · l sets the rate · u undoes · ? explains every factor"
 
 
@@ -64,8 +69,7 @@ class Stepper(Questions, Nudging, Predicting, Walking):
         self.chosen = net.params[0]  # the chain shown (one at a time), the longest first
         self.show_check = True
         self.show_landscape = False
-        self.show_circuit = False
-        self.show_code = False
+        self.view = "panes"  # or what takes their place: "circuit" (c), "code" (k)
         self.log_steps = False
         self._landscape_y = 1
         self.speed = SPEEDS.index(10)
@@ -217,19 +221,11 @@ class Stepper(Questions, Nudging, Predicting, Walking):
             else "Finite-difference check hidden (g shows it)."
         )
 
-    def toggle_circuit(self) -> None:
-        self.show_circuit, self.show_code = not self.show_circuit, False
-        if self.show_circuit:
-            self.say("The circuit: values on the wires, ∂ their gradients; c: back to the panes.")
-        else:
-            self.say("Back to the panes (c: the circuit).")
-
-    def toggle_code(self) -> None:
-        self.show_code, self.show_circuit = not self.show_code, False
-        if self.show_code:
-            self.say("The next step as code, each line's value beside it; k: back to the panes.")
-        else:
-            self.say("Back to the panes (k: the code).")
+    def toggle_view(self, view: str) -> None:
+        """c and k: the circuit or the code in the place of the panes; the
+        same key again, the panes."""
+        self.view = "panes" if self.view == view else view
+        self.say(VIEW_WORDS[self.view])
 
     def toggle_landscape(self) -> None:
         if len(self.engine.network.params) < 2:

@@ -262,7 +262,7 @@ class BptuiApp(App[None]):
         if (f.asking is None) != (bar.prompt is None):
             self.refresh_bindings()  # the Footer: the stepper's keys, or the question's
         bar.show(f.message, f.asking)
-        if self._show_circuit(f):
+        if self._show_view(f):
             return
         forward = self.forward
         forward.keep_below = LANDSCAPE_ROWS if f.show_landscape else CHART_ROWS
@@ -281,7 +281,7 @@ class BptuiApp(App[None]):
         drawn: keys typed after c go where c has put the focus."""
         s = self.stepper
         columns = self.query_one("#columns")
-        views = ((self.circuit, s.show_circuit), (self.code, s.show_code))
+        views = ((self.circuit, s.view == "circuit"), (self.code, s.view == "code"))
         shown = next((view for view, on in views if on), None)
         if (shown is None) != columns.display or any(view.display != on for view, on in views):
             for view, on in views:
@@ -290,7 +290,7 @@ class BptuiApp(App[None]):
             self.screen.set_focus(shown or columns)
         return shown
 
-    def _show_circuit(self, f: Frame) -> bool:
+    def _show_view(self, f: Frame) -> bool:
         """Draw the circuit or the code, if one is shown (the panes are drawn
         again when they come back). True while one is shown."""
         shown = self._place_views()
