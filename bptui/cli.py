@@ -95,8 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(e))
     engine.max_steps = args.max_history
     from bptui.app import BptuiApp  # Textual loads only when the app runs
+    from bptui.control import ControlLink
 
-    BptuiApp(engine, scenario, files=not args.no_files, score=score).run()
+    BptuiApp(engine, scenario, files=not args.no_files, score=score, control=ControlLink.from_environment()).run()
     return 0
 
 

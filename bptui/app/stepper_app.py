@@ -11,7 +11,9 @@ from textual.binding import Binding
 from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import Footer
 
+from bptui.app.class_link import ClassLink
 from bptui.app.span_writer import install as write_spans_from_where_they_start
+from bptui.control import ControlLink
 from bptui.engine import Engine
 from bptui.frame import Frame, FrameMaker
 from bptui.predict import Score
@@ -59,8 +61,18 @@ class BptuiApp(App[None]):
         Binding("escape", "answer", "Cancel", key_display="esc"),
     ]
 
-    def __init__(self, engine: Engine, scenario: Scenario, *, files: bool = True, score: Score | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        scenario: Scenario,
+        *,
+        files: bool = True,
+        score: Score | None = None,
+        control: ControlLink | None = None,
+    ) -> None:
         super().__init__()
+        # the classroom's channel, under bptui serve
+        self.class_link = ClassLink(self, control) if control is not None else None
         write_spans_from_where_they_start()
         self.stepper = Stepper(engine, scenario, files=files, score=score)
         self.frames = FrameMaker(self.stepper)
@@ -130,6 +142,8 @@ class BptuiApp(App[None]):
         # once laid out, again: the forward pane chooses its layout by the
         # rows it has
         self.call_after_refresh(self.draw, force=True)
+        if self.class_link is not None:
+            self.class_link.start()
 
     def on_resize(self, event: events.Resize) -> None:
         self.draw(force=True)  # panes that wrap their rows lay them out again

@@ -18,7 +18,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bptui.serve.terminal import quiet_until_the_app_reads, set_winsize, take_terminal
+from bptui.control import CONTROL_ENV
+from bptui.serve.template import CHILD_CONTROL_FD
+from bptui.serve.template_client import AppTemplate, TemplateApp
+from bptui.serve.terminal import DEFAULT_TERM, quiet_until_the_app_reads, set_winsize, take_terminal
 
 # the bounded driver each student's app runs under, named for Textual's
 # TEXTUAL_DRIVER setting; a string, so the server never imports Textual
@@ -73,6 +76,12 @@ def app_environment(term: str, client_env: dict[str, str], home: str) -> dict[st
     }
 
 
+def template_environment() -> dict[str, str]:
+    """The warm template's environment: an app's, with no student's value
+    (every child takes its own; /proc shows each the template's)."""
+    return app_environment(DEFAULT_TERM, {}, os.environ.get("HOME", "/"))
+
+
 def describe_start_error(e: BaseException) -> str:
     """A failed start's cause in words, for the teacher's log."""
     if isinstance(e, OSError) and e.errno is not None:
@@ -115,29 +124,44 @@ def _limit_child(memory_mib: int, nice: int) -> None:  # in the child, before ex
 
 
 async def start_app(
-    command: list[str], size: tuple[int, int], env: dict[str, str], limits: AppLimits, cwd: str | None
-) -> tuple[asyncio.subprocess.Process, int]:
-    """The app, running in a new pty sized `size`: its process and the pty's
-    master end (non-blocking). Raises OSError if either cannot be made."""
+    args: list[str],
+    size: tuple[int, int],
+    env: dict[str, str],
+    limits: AppLimits,
+    cwd: str | None,
+    control: int,
+    template: AppTemplate | None = None,
+) -> tuple[asyncio.subprocess.Process | TemplateApp, int]:
+    """`bptui ARGS`, running in a new pty sized `size`, with `control` as its
+    channel to the server: its process and the pty's master end
+    (non-blocking). Forked from the warm template when there is one, else an
+    interpreter of its own. Raises OSError if either cannot be made."""
     master, slave = pty.openpty()
     try:
         set_winsize(slave, *size)
         quiet_until_the_app_reads(slave)
-        ids = {}
         if limits.user is not None:
             os.fchown(slave, limits.user.pw_uid, -1)
-            ids = {"user": limits.user.pw_uid, "group": limits.user.pw_gid, "extra_groups": []}
-        proc = await asyncio.create_subprocess_exec(
-            *command,
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env,
-            cwd=cwd,
-            start_new_session=True,
-            preexec_fn=lambda: _limit_child(limits.memory_mib, limits.nice),
-            **ids,
-        )
+        if template is not None and template.alive:
+            request = {
+                "args": args, "env": {**env, CONTROL_ENV: str(CHILD_CONTROL_FD)}, "cwd": cwd,
+                "memory_mib": limits.memory_mib, "max_files": APP_MAX_FILES, "nice": limits.nice,
+                "uid": limits.user.pw_uid if limits.user else None,
+                "gid": limits.user.pw_gid if limits.user else None,
+            }  # fmt: skip
+            proc = await template.fork(request, slave, control)
+        else:
+            ids = {}
+            if limits.user is not None:
+                ids = {"user": limits.user.pw_uid, "group": limits.user.pw_gid, "extra_groups": []}
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bptui", *args,
+                stdin=slave, stdout=slave, stderr=slave,
+                env={**env, CONTROL_ENV: str(control)}, pass_fds=[control], cwd=cwd,
+                start_new_session=True,
+                preexec_fn=lambda: _limit_child(limits.memory_mib, limits.nice),
+                **ids,
+            )  # fmt: skip
     except BaseException:
         os.close(master)
         raise

@@ -13,6 +13,7 @@ from bptui.serve.admission import Admission
 from bptui.serve.app_process import AppLimits
 from bptui.serve.backoff import PasswordBackoff
 from bptui.serve.log import FoldingLog
+from bptui.serve.template_client import AppTemplate
 
 # what one student's app may hold: 200,000 steps of history is 8 MB for the
 # question's network (each student's `j` could otherwise fill the server's
@@ -57,11 +58,10 @@ class Classroom:
         self.sessions: set[asyncssh.SSHServerSession] = set()  # apps running, or starting
         self.connections: set[asyncssh.SSHServer] = set()
         self.stopping = False
+        # the warm process students' apps are forked from, once it is ready
+        self.template: AppTemplate | None = None
 
-    def app_command(self) -> list[str]:
+    def app_args(self) -> list[str]:
+        """A student's `bptui` arguments."""
         s = self.settings
-        return [
-            sys.executable, "-m", "bptui", "--no-files",
-            "--max-history", str(s.max_history),
-            "--scenario", str(s.scenario_file),
-        ]  # fmt: skip
+        return ["--no-files", "--max-history", str(s.max_history), "--scenario", str(s.scenario_file)]

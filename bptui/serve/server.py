@@ -16,9 +16,11 @@ from pathlib import Path
 
 import asyncssh
 
+from bptui.serve.app_process import template_environment
 from bptui.serve.classroom import Classroom
 from bptui.serve.connection import ClassroomServer
 from bptui.serve.log import FoldingLog
+from bptui.serve.template_client import AppTemplate
 from bptui.serve.terminal import TERMINAL_RESET
 
 # descriptors a running session holds (its socket, its pty, its process's
@@ -141,9 +143,13 @@ async def serve(
     logging.getLogger("asyncssh").addHandler(logging.NullHandler())
     logging.getLogger("asyncssh").propagate = False
     make_room_for_descriptors(room)
+    template = AppTemplate(room.log, template_environment())
+    if await template.start():
+        room.template = template
     try:
         server = await _listen(host, port, key, room, authorized_keys)
     except OSError as e:
+        template.close()
         raise ListenError(e.errno, e.strerror or str(e)) from e
     bound = server.sockets[0].getsockname()[1] if server.sockets else port
     print(f"bptui serve: listening on {host}:{bound}", flush=True)
@@ -179,4 +185,5 @@ async def serve(
         await asyncio.wait_for(server.wait_closed(), 5)
     except asyncio.TimeoutError:
         room.log.line("stopping: some connections would not close; leaving them")
+    template.close()
     room.log.line("stopped")

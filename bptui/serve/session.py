@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import time
 
 import asyncssh
 
+from bptui.control import AppState, ControlLink
 from bptui.serve.app_process import AppHome, app_environment, client_environment, describe_start_error, start_app
 from bptui.serve.classroom import Classroom
 from bptui.serve.terminal import DEFAULT_TERM, TERM_PATTERN, TERMINAL_RESET, set_winsize
@@ -40,6 +42,15 @@ class AppSession(asyncssh.SSHServerSession):
         self.pending_input = bytearray()
         self.input_paused = False
         self.output_tail = b""
+        # the app's control channel, and what it last said of itself
+        self.link: ControlLink | None = None
+        self.state: AppState | None = None
+        self.told_env: dict[str, str] | None = None
+        self.connected_at = time.monotonic()
+
+    @property
+    def name(self) -> str:
+        return self.server.username
 
     @property
     def who(self) -> str:
@@ -120,10 +131,17 @@ class AppSession(asyncssh.SSHServerSession):
             if settings.limits.user is not None and settings.homes is not None:
                 self.home = AppHome(settings.homes, settings.limits.user)
             env = self._environment()
-            self.proc, self.master = await start_app(
-                self.room.app_command(), self.size, env, settings.limits, str(self.home.path) if self.home else None
-            )
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            self.link = ControlLink(ours)
+            try:
+                self.proc, self.master = await start_app(
+                    self.room.app_args(), self.size, env, settings.limits,
+                    str(self.home.path) if self.home else None, theirs.fileno(), self.room.template,
+                )  # fmt: skip
+            finally:
+                theirs.close()
         except Exception as e:  # no pty, no process, no home: this session only
+            self._close_link()
             self.room.sessions.discard(self)
             self._remove_home()
             self.room.log.line(f"could not start an app for {self.who}: {describe_start_error(e)}")
@@ -136,9 +154,11 @@ class AppSession(asyncssh.SSHServerSession):
         if self.closed:  # the client went, or the server stopped, while the app started
             self.stop_app()
         asyncio.get_running_loop().add_reader(self.master, self._pty_readable)
+        asyncio.get_running_loop().add_reader(self.link.fileno(), self._control_readable)
         self._flush_input()
         code = await self.proc.wait()
         self._close_pty()
+        self._close_link()
         self._remove_home()
         self.room.sessions.discard(self)
         if code == 0:
@@ -156,6 +176,30 @@ class AppSession(asyncssh.SSHServerSession):
                 self.room.log.line(f"app pid={self.proc.pid} of {self.who} stopped ({how}); its last line: {last!r}")
             why = f"the app stopped unexpectedly ({how}); reconnect to start again"
         self.end(TERMINAL_RESET + f"bptui: {why}\r\n".encode(), 1)
+
+    # -- the control channel --
+
+    def _control_readable(self) -> None:
+        for m in self.link.receive():
+            if m["kind"] == "state":
+                self.state = AppState.from_message(m) or self.state
+            elif m["kind"] == "hello" and self.told_env is None and isinstance(m.get("env"), dict):
+                told = {k: v for k, v in m["env"].items() if isinstance(k, str) and isinstance(v, str)}
+                self.told_env, passed = told, client_environment(told)[0]
+                shown = " ".join(f"{k}={v}" for k, v in sorted(passed.items()))
+                self.room.log.line(f"the app of {self.who} runs with {shown or 'the defaults'}")
+        if self.link.closed:
+            asyncio.get_running_loop().remove_reader(self.link.fileno())
+
+    def tell(self, text: str) -> bool:
+        """Put the teacher's line on this student's screen."""
+        return self.link is not None and self.link.send({"kind": "message", "text": text})
+
+    def _close_link(self) -> None:
+        if self.link is not None:
+            asyncio.get_running_loop().remove_reader(self.link.fileno())
+            self.link.close()
+            self.link = None
 
     def _remove_home(self) -> None:
         if self.home is not None:

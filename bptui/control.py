@@ -1,0 +1,169 @@
+"""The control channel between a student's app and the classroom server:
+one SOCK_SEQPACKET socket of the app's own, handed to it at start (its fd in
+BPTUI_CONTROL_FD), one small JSON object a packet.
+
+Up, the app says how it stands (`AppState`); down, the server sends a line
+for the screen (`{"kind": "message", "text": …}`). The student's keys and
+terminal never reach it: it is not the pty, and the app only writes what
+state_of() builds. Both ends check what they read: a packet that is not one
+of these shapes is dropped, and a full socket drops a state (the next one
+says it all again) instead of blocking the app."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import stat
+from dataclasses import asdict, dataclass
+
+CONTROL_ENV = "BPTUI_CONTROL_FD"
+MAX_PACKET = 8 * 1024
+MAX_TEXT = 200  # a message line for the class
+READ_AT_ONCE = 32  # packets read in one turn; the rest wait for the next
+# the environment an app tells the server it runs with (what passed the
+# server's filter, shown in the log)
+TOLD_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM")
+MODES = ("walk", "predict", "mistakes", "play")
+
+
+@dataclass(frozen=True)
+class AppState:
+    step: int
+    J: float
+    lr: float
+    modes: tuple[str, ...]  # from MODES: what the student is doing
+    right: int  # predictions right on the first try
+    asked: int
+    view: str  # panes, circuit or code
+
+    def as_message(self) -> dict:
+        return {"kind": "state", **asdict(self), "modes": list(self.modes)}
+
+    @classmethod
+    def from_message(cls, m: dict) -> "AppState | None":
+        """The state in a packet, or None if any field is not what an app sends."""
+        try:
+            step, right, asked = (m[k] for k in ("step", "right", "asked"))
+            J, lr, modes, view = m["J"], m["lr"], m["modes"], m["view"]
+            if not all(type(v) is int and 0 <= v < 2**53 for v in (step, right, asked)) or right > asked:
+                return None
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (J, lr)):
+                return None
+            if not (isinstance(modes, list) and all(x in MODES for x in modes) and len(modes) <= len(MODES)):
+                return None
+            if view not in ("panes", "circuit", "code"):
+                return None
+        except (KeyError, TypeError):
+            return None
+        return cls(step, float(J), float(lr), tuple(modes), right, asked, view)
+
+
+def state_of(stepper) -> AppState:
+    """How a stepper (bptui.stepper.Stepper) stands, for the teacher's table."""
+    e = stepper.engine
+    modes = [
+        name
+        for name, on in (
+            ("walk", stepper.walking),
+            ("predict", stepper.predicting),
+            ("mistakes", not e.rule.correct),
+            ("play", stepper.playing),
+        )
+        if on
+    ]
+    right, asked = stepper.score.total
+    return AppState(e.step_count, float(e.loss), float(e.lr), tuple(modes), right, asked, stepper.view)
+
+
+def encode(message: dict) -> bytes:
+    # NaN and infinities are not JSON: they travel as null
+    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in message.items()}
+    return json.dumps(clean, separators=(",", ":"), allow_nan=False).encode()
+
+
+def decode(data: bytes) -> dict | None:
+    """A packet's object, if it is one with a string "kind"."""
+    if len(data) > MAX_PACKET:
+        return None
+    try:
+        m = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(m, dict) or not isinstance(m.get("kind"), str):
+        return None
+    for k in ("J", "lr"):  # null back to NaN
+        if k in m and m[k] is None:
+            m[k] = math.nan
+    return m
+
+
+def message_text(m: dict) -> str | None:
+    """A class message's line, made safe to show: printable, one line, short."""
+    text = m.get("text")
+    if m.get("kind") != "message" or not isinstance(text, str):
+        return None
+    clean = "".join(c if c.isprintable() else " " for c in text).strip()
+    return clean[:MAX_TEXT] or None
+
+
+class ControlLink:
+    """One end of the channel, non-blocking."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        self.sock = sock
+        self.closed = False
+
+    @classmethod
+    def from_environment(cls) -> "ControlLink | None":
+        """The app's link, if the server gave it one (and it is a socket)."""
+        value = os.environ.pop(CONTROL_ENV, None)
+        if value is None or not value.isdigit():
+            return None
+        fd = int(value)
+        try:
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                return None
+            return cls(socket.socket(fileno=fd))
+        except OSError:
+            return None
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def send(self, message: dict) -> bool:
+        """Send, or drop it if the other end is not keeping up (False)."""
+        if self.closed:
+            return False
+        try:
+            self.sock.send(encode(message))
+            return True
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            self.closed = True
+            return False
+
+    def receive(self) -> list[dict]:
+        """What has come, up to READ_AT_ONCE packets; sets closed at EOF."""
+        got = []
+        for _ in range(READ_AT_ONCE):
+            try:
+                data = self.sock.recv(MAX_PACKET + 1)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                data = b""
+            if not data:
+                self.closed = True
+                break
+            m = decode(data)
+            if m is not None:
+                got.append(m)
+        return got
+
+    def close(self) -> None:
+        self.closed = True
+        self.sock.close()

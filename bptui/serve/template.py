@@ -1,0 +1,223 @@
+"""The warm template students' apps are forked from (the pattern of
+gunicorn's preload and Android's zygote): one process imports Textual, numpy
+and bptui once, freezes what it holds so that its pages stay shared, and
+forks a child per student. A child costs the pages it writes, not a fresh
+interpreter's 40 MiB, and shows its first screen without importing anything.
+
+The server talks to it over one SOCK_SEQPACKET socket (its fd the argument), one
+JSON message a packet:
+- down, a start: {"id", "args", "env", "cwd", "memory_mib", "max_files",
+  "nice", "uid", "gid"}, with the student's pty and the app's control socket as SCM_RIGHTS;
+- up, {"id", "pid"} once the child leads its own session, or {"id", "error"};
+- up, {"exit": pid, "code": n} when a child ends (n < 0: killed by signal -n).
+
+It was started with a clean environment (template_environment), so no
+student's value is in any process's initial environment block; each child
+takes its own environment before the app starts. It ends when the server's
+end of the socket closes, or with the server (PR_SET_PDEATHSIG).
+
+    python -m bptui.serve.template FD   (the server starts it; not for people)
+"""
+
+from __future__ import annotations
+
+import array
+import ctypes
+import gc
+import json
+import os
+import resource
+import selectors
+import signal
+import socket
+import sys
+import traceback
+
+CHILD_CONTROL_FD = 3  # where a child finds its control socket
+MAX_PACKET = 64 * 1024
+FDS_A_START = 2  # the pty's slave end and the control socket
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the socket's EOF still ends it
+        pass
+    if os.getppid() == 1:  # the server went before prctl took effect
+        sys.exit(0)
+
+
+def _warm() -> None:
+    """Import everything an app needs before its first screen, then freeze:
+    the collector never touches these objects again, so forked children
+    do not write (and so copy) the pages they live in."""
+    import numpy.random  # noqa: F401  (numpy loads it on first use)
+
+    import bptui.app  # noqa: F401  (Textual, the widgets, the app)
+    import bptui.cli
+    import bptui.session  # noqa: F401
+    from bptui.frame import FrameMaker
+    from bptui.scenario import Scenario
+    from bptui.stepper import Stepper
+
+    # one stepper's first frame, so that what the model loads on first use
+    # is loaded here, once
+    bptui.cli.build_parser()
+    scenario = Scenario()
+    FrameMaker(Stepper(scenario.engine(), scenario, files=False)).frame()
+    gc.collect()
+    gc.freeze()
+
+
+def _lower_limit(which: int, value: int) -> None:
+    hard = resource.getrlimit(which)[1]
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
+def _become_app(request: dict, slave: int, control: int, sock: socket.socket) -> int:
+    """In the child: take the pty as the controlling terminal, the control
+    socket as CHILD_CONTROL_FD, the limits, the user, the directory and the
+    environment; then run bptui. Returns its exit code."""
+    import fcntl
+    import termios
+
+    signal.set_wakeup_fd(-1)  # its number is about to be closed and reused
+    sock.close()
+    for fd in (0, 1, 2):
+        os.dup2(slave, fd)
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    os.dup2(control, CHILD_CONTROL_FD)
+    os.closerange(CHILD_CONTROL_FD + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    _lower_limit(resource.RLIMIT_DATA, int(request["memory_mib"]) * 1024 * 1024)
+    _lower_limit(resource.RLIMIT_CORE, 0)
+    _lower_limit(resource.RLIMIT_NOFILE, int(request["max_files"]))
+    if request["nice"]:
+        os.nice(int(request["nice"]))
+    if request.get("uid") is not None:
+        os.setgroups([])
+        os.setgid(int(request["gid"]))
+        os.setuid(int(request["uid"]))
+    if request.get("cwd"):
+        os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update({str(k): str(v) for k, v in request["env"].items()})
+    sys.argv = ["bptui", *request["args"]]
+    from bptui.cli import main
+
+    try:
+        return main(request["args"]) or 0
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+
+
+def _child(request: dict, slave: int, control: int, sock: socket.socket) -> None:
+    code = 1
+    try:
+        code = _become_app(request, slave, control, sock)
+    except BaseException:
+        traceback.print_exc()  # onto the student's pty: the server keeps its tail
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _send(sock: socket.socket, message: dict) -> None:
+    try:
+        sock.send(json.dumps(message).encode())
+    except OSError:
+        pass  # the server has gone: the loop ends at its EOF
+
+
+def _start(sock: socket.socket, data: bytes, fds: list[int]) -> None:
+    request_id = None
+    try:
+        request = json.loads(data)
+        request_id = request["id"]
+        if len(fds) != FDS_A_START:
+            raise ValueError(f"a start needs {FDS_A_START} descriptors, not {len(fds)}")
+        slave, control = fds
+        sys.stdout.flush()
+        sys.stderr.flush()
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            os.setsid()  # before the server hears the pid: its group is the pid
+            os.close(w)
+            _child(request, slave, control, sock)
+        os.close(w)
+        os.read(r, 1)  # EOF once the child has its own session
+        os.close(r)
+        _send(sock, {"id": request_id, "pid": pid})
+    except Exception as e:  # one start that cannot be made; the template goes on
+        _send(sock, {"id": request_id, "error": f"{type(e).__name__}: {e}"})
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _reap(sock: socket.socket) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        _send(sock, {"exit": pid, "code": code})
+
+
+def serve(sock: socket.socket) -> None:
+    wake_r, wake_w = socket.socketpair()
+    wake_r.setblocking(False)
+    wake_w.setblocking(False)
+    signal.set_wakeup_fd(wake_w.fileno())
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the teacher's Ctrl-C is the server's
+    selector = selectors.DefaultSelector()
+    selector.register(sock, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
+    fds_space = socket.CMSG_SPACE(FDS_A_START * array.array("i").itemsize)
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is wake_r:
+                try:
+                    wake_r.recv(4096)
+                except BlockingIOError:
+                    pass
+                _reap(sock)
+                continue
+            try:
+                data, ancdata, _flags, _ = sock.recvmsg(MAX_PACKET, fds_space)
+            except InterruptedError:
+                continue
+            fds = array.array("i")
+            for level, kind, payload in ancdata:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+            if not data:
+                return  # the server closed its end
+            _start(sock, data, list(fds))
+        _reap(sock)
+
+
+def main() -> None:
+    _die_with_parent()
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    _warm()
+    sock.send(b'{"ready": true}')
+    serve(sock)
+
+
+if __name__ == "__main__":
+    main()
