@@ -134,7 +134,7 @@ def run_tree(tree: Path, n: int, keys: int) -> dict:
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "bptui", "serve", "--port", str(port), "--host-key", f"{tmp}/key",
-             "--max-sessions", str(max(50, n))],
+             "--max-sessions", str(max(50, n)), "--max-waiting-per-address", str(max(24, 2 * n))],
             stdout=subprocess.PIPE, stderr=open(f"{tmp}/serve.err", "w"), text=True, cwd=tree,
             env={**os.environ, "XDG_DATA_HOME": tmp},
         )  # fmt: skip

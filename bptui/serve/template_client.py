@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import array
 import asyncio
+import ctypes
 import json
 import os
 import socket
@@ -22,6 +23,7 @@ READY_TIMEOUT = 120  # importing Textual and numpy on a loaded machine
 START_TIMEOUT = 30
 # an app gone while its template is gone too: no code was heard
 UNKNOWN_EXIT = 1
+PR_SET_CHILD_SUBREAPER = 36
 
 
 class TemplateApp:
@@ -45,10 +47,19 @@ class TemplateApp:
         self._ended.set()
 
     def _gone(self) -> None:
-        # the process has ended; its code comes from the template, if it
-        # is still there to send it
+        # the process has ended. Orphaned by a template that died, it is the
+        # server's child (the server is a subreaper): its code is ours to
+        # read. Otherwise the template sends it.
+        try:
+            status = os.waitid(os.P_PIDFD, self._pidfd, os.WEXITED | os.WNOHANG)
+        except (OSError, AttributeError):
+            status = None
         self._close_pidfd()
-        asyncio.get_running_loop().call_later(2.0, self.ended, UNKNOWN_EXIT)
+        if status is not None:
+            code = -status.si_status if status.si_code in (os.CLD_KILLED, os.CLD_DUMPED) else status.si_status
+            self.ended(code)
+        else:
+            asyncio.get_running_loop().call_later(2.0, self.ended, UNKNOWN_EXIT)
 
     def _close_pidfd(self) -> None:
         if self._pidfd is not None:
@@ -59,6 +70,15 @@ class TemplateApp:
     async def wait(self) -> int:
         await self._ended.wait()
         return self.returncode
+
+
+def adopt_orphans() -> None:
+    """Make this process a subreaper: apps whose template died become its
+    children, so their exit codes can still be read (Linux 3.4+)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 class AppTemplate:
@@ -77,6 +97,7 @@ class AppTemplate:
         """Start the template and wait until it has imported everything.
         False (and a line in the log) if it could not: apps then start the
         slow way, each its own interpreter."""
+        adopt_orphans()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         loop = asyncio.get_running_loop()
         try:
