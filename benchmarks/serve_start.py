@@ -99,8 +99,8 @@ async def student(port: int, t0: float, keys: int, ready: asyncio.Event, firsts:
             t = time.perf_counter()
             proc.stdin.write(b" ")
             lat.append(await read_until_quiet(proc) - t)
-        proc.stdin.write(b"q")
-        await proc.wait_closed()
+        proc.stdin.write(b"qq")  # after steps, q asks to be pressed again
+        await asyncio.wait_for(proc.wait_closed(), 60)
 
 
 async def run_class(port: int, n: int, keys: int, server_pid: int) -> dict:
