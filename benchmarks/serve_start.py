@@ -115,7 +115,7 @@ async def run_class(port: int, n: int, keys: int, server_pid: int) -> dict:
     kids = descendants(server_pid)
     # the template is the server's child; the apps are forked from it (and
     # so carry its command line) or, with no template, the server's children
-    template = [p for p in kids if _parent(p) == server_pid and b"bptui.serve.template" in _cmdline(Path(f"/proc/{p}"))]
+    template = [p for p in kids if _parent(p) == server_pid and b"bptui.template_main" in _cmdline(Path(f"/proc/{p}"))]
     apps = [p for p in kids if p not in template]
     pss = sorted(pss_kib(p) for p in apps)
     ready.set()

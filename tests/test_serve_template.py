@@ -1,4 +1,4 @@
-"""Students' apps forked from the warm template (bptui.serve.template),
+"""Students' apps forked from the warm template (bptui.template_main),
 against a real server: the app's parent is the template, a template that
 dies leaves the class working (apps start the slow way), and nothing is left
 once the server has gone."""
@@ -56,7 +56,7 @@ def test_apps_are_forked_from_the_template_and_nothing_is_left(tmp_path):
         asyncio.run(_visit(server.port, server, lambda pid: seen.update(parent=parent_of(pid))))
         template = seen["parent"]
         assert template != server.proc.pid and parent_of(template) == server.proc.pid
-        assert b"bptui.serve.template" in cmdline(template)
+        assert b"bptui.template_main" in cmdline(template)
     finally:
         server.stop()
     assert wait_dead(template)
@@ -66,7 +66,7 @@ def test_a_class_goes_on_when_the_template_dies(tmp_path):
     server = Server(tmp_path)
     try:
         first = asyncio.run(_visit(server.port, server))
-        (template,) = [c for c in children_of(server.proc.pid) if b"bptui.serve.template" in cmdline(c)]
+        (template,) = [c for c in children_of(server.proc.pid) if b"bptui.template_main" in cmdline(c)]
         os.kill(template, signal.SIGKILL)
         assert wait_log(server, "the warm template ended")
         seen = {}

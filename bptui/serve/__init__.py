@@ -13,6 +13,8 @@ The parts, one a module:
 - connection: one SSH connection (admission, authentication, one session);
 - session: one student's app and the bytes to and from it;
 - app_process: starting an app (environment, pty, limits, user);
+- template, template_client: the warm process apps are forked from, and the
+  server's side of it;
 - terminal: pty size and modes, and the reset sent when an app cannot;
 - log: the log, with repeated lines folded per address.
 """

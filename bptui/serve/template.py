@@ -16,14 +16,14 @@ student's value is in any process's initial environment block; each child
 takes its own environment before the app starts. It ends when the server's
 end of the socket closes, or with the server (PR_SET_PDEATHSIG).
 
-    python -m bptui.serve.template FD   (the server starts it; not for people)
+bptui.template_main is its entry point (the server starts it; it is not for
+people): it imports the app, so that nothing in bptui.serve does.
 """
 
 from __future__ import annotations
 
 import array
 import ctypes
-import gc
 import json
 import os
 import resource
@@ -32,6 +32,9 @@ import signal
 import socket
 import sys
 import traceback
+from typing import Callable
+
+RunApp = Callable[[list[str]], int]  # bptui's main, given its arguments
 
 CHILD_CONTROL_FD = 3  # where a child finds its control socket
 MAX_PACKET = 64 * 1024
@@ -39,35 +42,13 @@ FDS_A_START = 2  # the pty's slave end and the control socket
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     except (OSError, AttributeError):  # not Linux: the socket's EOF still ends it
         pass
     if os.getppid() == 1:  # the server went before prctl took effect
         sys.exit(0)
-
-
-def _warm() -> None:
-    """Import everything an app needs before its first screen, then freeze:
-    the collector never touches these objects again, so forked children
-    do not write (and so copy) the pages they live in."""
-    import numpy.random  # noqa: F401  (numpy loads it on first use)
-
-    import bptui.app  # noqa: F401  (Textual, the widgets, the app)
-    import bptui.cli
-    import bptui.session  # noqa: F401
-    from bptui.frame import FrameMaker
-    from bptui.scenario import Scenario
-    from bptui.stepper import Stepper
-
-    # one stepper's first frame, so that what the model loads on first use
-    # is loaded here, once
-    bptui.cli.build_parser()
-    scenario = Scenario()
-    FrameMaker(Stepper(scenario.engine(), scenario, files=False)).frame()
-    gc.collect()
-    gc.freeze()
 
 
 def _lower_limit(which: int, value: int) -> None:
@@ -77,7 +58,7 @@ def _lower_limit(which: int, value: int) -> None:
     resource.setrlimit(which, (value, value))
 
 
-def _become_app(request: dict, slave: int, control: int, sock: socket.socket) -> int:
+def _become_app(request: dict, slave: int, control: int, sock: socket.socket, run: RunApp) -> int:
     """In the child: take the pty as the controlling terminal, the control
     socket as CHILD_CONTROL_FD, the limits, the user, the directory and the
     environment; then run bptui. Returns its exit code."""
@@ -108,18 +89,16 @@ def _become_app(request: dict, slave: int, control: int, sock: socket.socket) ->
     os.environ.clear()
     os.environ.update({str(k): str(v) for k, v in request["env"].items()})
     sys.argv = ["bptui", *request["args"]]
-    from bptui.cli import main
-
     try:
-        return main(request["args"]) or 0
+        return run(request["args"]) or 0
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
 
 
-def _child(request: dict, slave: int, control: int, sock: socket.socket) -> None:
+def _child(request: dict, slave: int, control: int, sock: socket.socket, run: RunApp) -> None:
     code = 1
     try:
-        code = _become_app(request, slave, control, sock)
+        code = _become_app(request, slave, control, sock, run)
     except BaseException:
         traceback.print_exc()  # onto the student's pty: the server keeps its tail
     finally:
@@ -137,7 +116,7 @@ def _send(sock: socket.socket, message: dict) -> None:
         pass  # the server has gone: the loop ends at its EOF
 
 
-def _start(sock: socket.socket, data: bytes, fds: list[int]) -> None:
+def _start(sock: socket.socket, data: bytes, fds: list[int], run: RunApp) -> None:
     request_id = None
     try:
         request = json.loads(data)
@@ -153,7 +132,7 @@ def _start(sock: socket.socket, data: bytes, fds: list[int]) -> None:
             os.close(r)
             os.setsid()  # before the server hears the pid: its group is the pid
             os.close(w)
-            _child(request, slave, control, sock)
+            _child(request, slave, control, sock, run)
         os.close(w)
         os.read(r, 1)  # EOF once the child has its own session
         os.close(r)
@@ -177,7 +156,9 @@ def _reap(sock: socket.socket) -> None:
         _send(sock, {"exit": pid, "code": code})
 
 
-def serve(sock: socket.socket) -> None:
+def serve(sock: socket.socket, run: RunApp) -> None:
+    """Fork an app for every start the server asks for, `run(args)` in each
+    child; until the server's end closes."""
     wake_r, wake_w = socket.socketpair()
     wake_r.setblocking(False)
     wake_w.setblocking(False)
@@ -207,17 +188,5 @@ def serve(sock: socket.socket) -> None:
                     fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
             if not data:
                 return  # the server closed its end
-            _start(sock, data, list(fds))
+            _start(sock, data, list(fds), run)
         _reap(sock)
-
-
-def main() -> None:
-    _die_with_parent()
-    sock = socket.socket(fileno=int(sys.argv[1]))
-    _warm()
-    sock.send(b'{"ready": true}')
-    serve(sock)
-
-
-if __name__ == "__main__":
-    main()

@@ -24,6 +24,7 @@ START_TIMEOUT = 30
 # an app gone while its template is gone too: no code was heard
 UNKNOWN_EXIT = 1
 PR_SET_CHILD_SUBREAPER = 36
+TEMPLATE_MAIN = "from bptui.template_main import main; main()"
 
 
 class TemplateApp:
@@ -102,7 +103,7 @@ class AppTemplate:
         loop = asyncio.get_running_loop()
         try:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bptui.serve.template", str(theirs.fileno()),
+                sys.executable, "-c", TEMPLATE_MAIN, str(theirs.fileno()),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
                 env=self.env, pass_fds=[theirs.fileno()],  # in the server's directory: the same bptui
                 start_new_session=True,  # the teacher's Ctrl-C is for the server
