@@ -105,7 +105,9 @@ def student():
     def start(port: int, cols: int = 80, rows: int = 24) -> str:
         name = f"bptui-ssh-{uuid.uuid4().hex[:8]}"
         cmd = " ".join(ssh_args(port)[:-1] + ["-tt", ssh_args(port)[-1]])
-        subprocess.run([TMUX, "new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows), cmd], check=True)
+        from tests.test_terminal import new_tmux_session
+
+        new_tmux_session([TMUX, "new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows), cmd])
         sessions.append(name)
         return name
 

@@ -46,13 +46,21 @@ def start(extra_env: dict[str, str], args: tuple[str, ...] = ()) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TMUX")}
     # tmux passes the client's environment to new sessions only through -e
     flags = [f"-e{k}={v}" for k, v in extra_env.items()]
-    subprocess.run(
-        [TMUX, "new-session", "-d", "-s", name, "-x", "80", "-y", "24", *flags, str(BPTUI), *args],
-        check=True,
-        env={**env, "TERM": "xterm-256color"},
-        timeout=20,
-    )
+    new_tmux_session([TMUX, "new-session", "-d", "-s", name, "-x", "80", "-y", "24", *flags, str(BPTUI), *args],
+                     env={**env, "TERM": "xterm-256color"})  # fmt: skip
     return name
+
+
+def new_tmux_session(command: list[str], env: dict | None = None) -> None:
+    """tmux new-session, tried again if it met the tmux server of the last
+    test's session as that server exited ("server exited unexpectedly")."""
+    for attempt in range(3):
+        r = subprocess.run(command, env=env, timeout=20, capture_output=True, text=True)
+        if r.returncode == 0:
+            return
+        if "server exited unexpectedly" not in r.stderr or attempt == 2:
+            raise AssertionError(f"tmux new-session failed: {r.stderr.strip()}")
+        time.sleep(0.5)
 
 
 @pytest.fixture
