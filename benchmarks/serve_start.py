@@ -19,7 +19,6 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,17 +27,9 @@ import time
 from pathlib import Path
 
 import asyncssh
+from serve_load import free_port, read_until_quiet  # beside this script
 
 HERE = Path(__file__).resolve().parent.parent
-QUIET = 0.15
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def pss_kib(pid: int) -> int:
     try:
         text = Path(f"/proc/{pid}/smaps_rollup").read_text()
@@ -66,19 +57,6 @@ def descendants(root: int) -> list[int]:
                 out.append(pid)
                 break
     return out
-
-
-async def read_until_quiet(proc, first_timeout: float = 60.0) -> float:
-    await asyncio.wait_for(proc.stdout.read(1), first_timeout)
-    last = time.perf_counter()
-    while True:
-        try:
-            chunk = await asyncio.wait_for(proc.stdout.read(65536), QUIET)
-        except asyncio.TimeoutError:
-            return last
-        if not chunk:
-            return last
-        last = time.perf_counter()
 
 
 async def student(port: int, t0: float, keys: int, ready: asyncio.Event, firsts: list, lat: list) -> None:

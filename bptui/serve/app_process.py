@@ -10,7 +10,6 @@ import os
 import pty
 import pwd
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bptui.control import CONTROL_ENV
-from bptui.serve.template import CHILD_CONTROL_FD
+from bptui.serve.template import CHILD_CONTROL_FD, limit_app
 from bptui.serve.template_client import AppTemplate, TemplateApp
 from bptui.serve.terminal import DEFAULT_TERM, quiet_until_the_app_reads, set_winsize, take_terminal
 
@@ -105,22 +104,9 @@ class AppHome:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def _lower_limit(which: int, value: int) -> None:
-    """Lower a resource limit to `value`, never above its hard limit (which
-    the child could not raise)."""
-    hard = resource.getrlimit(which)[1]
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    resource.setrlimit(which, (value, value))
-
-
 def _limit_child(memory_mib: int, nice: int) -> None:  # in the child, before exec
     take_terminal()
-    _lower_limit(resource.RLIMIT_DATA, memory_mib * 1024 * 1024)
-    _lower_limit(resource.RLIMIT_CORE, 0)  # a crash writes no core
-    _lower_limit(resource.RLIMIT_NOFILE, APP_MAX_FILES)
-    if nice:
-        os.nice(nice)
+    limit_app(memory_mib, APP_MAX_FILES, nice)
 
 
 async def start_app(

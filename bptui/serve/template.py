@@ -52,10 +52,22 @@ def die_with_parent() -> None:
 
 
 def _lower_limit(which: int, value: int) -> None:
+    """Lower a resource limit to `value`, never above its hard limit (which
+    the child could not raise)."""
     hard = resource.getrlimit(which)[1]
     if hard != resource.RLIM_INFINITY:
         value = min(value, hard)
     resource.setrlimit(which, (value, value))
+
+
+def limit_app(memory_mib: int, max_files: int, nice: int) -> None:
+    """In an app's process, before it runs: its data limit, no core file,
+    its descriptors, its niceness. Forked or spawned, every app gets these."""
+    _lower_limit(resource.RLIMIT_DATA, memory_mib * 1024 * 1024)
+    _lower_limit(resource.RLIMIT_CORE, 0)  # a crash writes no core
+    _lower_limit(resource.RLIMIT_NOFILE, max_files)
+    if nice:
+        os.nice(nice)
 
 
 def _become_app(request: dict, slave: int, control: int, sock: socket.socket, run: RunApp) -> int:
@@ -75,11 +87,7 @@ def _become_app(request: dict, slave: int, control: int, sock: socket.socket, ru
     for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    _lower_limit(resource.RLIMIT_DATA, int(request["memory_mib"]) * 1024 * 1024)
-    _lower_limit(resource.RLIMIT_CORE, 0)
-    _lower_limit(resource.RLIMIT_NOFILE, int(request["max_files"]))
-    if request["nice"]:
-        os.nice(int(request["nice"]))
+    limit_app(int(request["memory_mib"]), int(request["max_files"]), int(request["nice"]))
     if request.get("uid") is not None:
         os.setgroups([])
         os.setgid(int(request["gid"]))
