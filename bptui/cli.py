@@ -97,7 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bptui.app import BptuiApp  # Textual loads only when the app runs
     from bptui.control import ControlLink
 
-    BptuiApp(engine, scenario, files=not args.no_files, score=score, control=ControlLink.from_environment()).run()
+    app = BptuiApp(engine, scenario, files=not args.no_files, score=score, control=ControlLink.from_environment())
+    app.run()
+    if app.class_link is not None:  # under bptui serve: the session stays with the server
+        app.class_link.leave()
     return 0
 
 

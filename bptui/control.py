@@ -1,21 +1,30 @@
 """The control channel between a student's app and the classroom server:
 one SOCK_SEQPACKET socket of the app's own, handed to it at start (its fd in
-BPTUI_CONTROL_FD), one small JSON object a packet.
+BPTUI_CONTROL_FD), one small JSON object a packet, its "kind" saying which:
 
-Up, the app says how it stands (`AppState`); down, the server sends a line
-for the screen (`{"kind": "message", "text": …}`). The student's keys and
-terminal never reach it: it is not the pty, and the app only writes what
-state_of() builds. Both ends check what they read: a packet that is not one
-of these shapes is dropped, and a full socket drops a state (the next one
-says it all again) instead of blocking the app."""
+- up, from the app: "hello" (the locale it runs with), "state" (how it
+  stands: `AppState`), "session" (its session's text in parts, to hand in
+  or to keep for a resume: bptui.session_transfer);
+- down, from the server: "welcome" (whether hand-ins are taken), "message"
+  (a line for the screen), "leave" (keep your session and end), "handed-in"
+  or "hand-in-refused" (how a hand-in went).
+
+The student's keys and terminal never reach it: it is not the pty, and the
+app only writes what it builds itself. Both ends check what they read: a
+packet that is not one of these shapes is dropped, and a full socket drops
+a state (the next one says it all again) instead of blocking the app; a
+session's parts wait in an outbox until the socket takes them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import os
 import socket
 import stat
+import time
+from collections import deque
 from dataclasses import asdict, dataclass
 
 CONTROL_ENV = "BPTUI_CONTROL_FD"
@@ -115,6 +124,10 @@ class ControlLink:
         sock.setblocking(False)
         self.sock = sock
         self.closed = False
+        # packets that must all arrive, in order (a session's parts): they
+        # wait here while the socket is full, and go as it drains
+        self.outbox: deque[bytes] = deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_environment(cls) -> "ControlLink | None":
@@ -146,6 +159,62 @@ class ControlLink:
             self.closed = True
             return False
 
+    def queue(self, messages: list[dict]) -> None:
+        """Send every one of them, in order, without blocking: what the
+        socket cannot take now goes when it drains (in the running loop)."""
+        if self.closed:
+            return
+        self.outbox.extend(encode(m) for m in messages)
+        if not self._flush() and self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._loop.add_writer(self.sock.fileno(), self._drain)
+
+    def _drain(self) -> None:
+        if self._flush() or self.closed:
+            self._stop_writing()
+
+    def _stop_writing(self) -> None:
+        if self._loop is not None:
+            self._loop.remove_writer(self.sock.fileno())
+            self._loop = None
+
+    def _flush(self) -> bool:
+        """Send what the socket takes now; True once the outbox is empty."""
+        while self.outbox and not self.closed:
+            try:
+                self.sock.send(self.outbox[0])
+            except (BlockingIOError, InterruptedError):
+                return False
+            except OSError:
+                self.closed = True
+                self.outbox.clear()
+                break
+            self.outbox.popleft()
+        return True
+
+    def send_now(self, messages: list[dict], timeout: float) -> bool:
+        """Send them all (after what is queued), waiting at most `timeout`
+        seconds in all: for an app about to exit, whose loop has stopped."""
+        if self.closed:
+            return False
+        self._stop_writing()
+        self.outbox.extend(encode(m) for m in messages)
+        deadline = time.monotonic() + timeout
+        try:
+            while self.outbox:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.sock.settimeout(left)
+                self.sock.send(self.outbox[0])
+                self.outbox.popleft()
+            return True
+        except OSError:  # the timeout too: the server is not reading
+            return False
+        finally:
+            self.outbox.clear()
+            self.sock.setblocking(False)
+
     def receive(self) -> list[dict]:
         """What has come, up to READ_AT_ONCE packets; sets closed at EOF."""
         got = []
@@ -165,5 +234,7 @@ class ControlLink:
         return got
 
     def close(self) -> None:
+        self._stop_writing()
         self.closed = True
+        self.outbox.clear()
         self.sock.close()

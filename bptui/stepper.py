@@ -10,6 +10,7 @@ and no sleeps. This module never imports Textual.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 from enum import Enum
 
 from bptui.engine import Engine, ResetMemo
@@ -62,6 +63,8 @@ class Stepper(Questions, Nudging, Predicting, Walking):
         # e and s write files; a student's app under bptui serve must not
         # write on the teacher's machine
         self.files = files
+        # under a class that takes hand-ins, what `e` does instead of a file
+        self.hand_in: Callable[[], None] | None = None
         net = engine.network
         # two single-path gradients fit side by side (the question's network);
         # anything bigger shows one chosen chain at a time

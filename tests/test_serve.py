@@ -102,9 +102,9 @@ def wait_for(session: str, text: str, timeout: float = 30.0) -> str:
 def student():
     sessions = []
 
-    def start(port: int, cols: int = 80, rows: int = 24) -> str:
+    def start(port: int, cols: int = 80, rows: int = 24, user: str = "student") -> str:
         name = f"bptui-ssh-{uuid.uuid4().hex[:8]}"
-        cmd = " ".join(ssh_args(port)[:-1] + ["-tt", ssh_args(port)[-1]])
+        cmd = " ".join(ssh_args(port, user)[:-1] + ["-tt", ssh_args(port, user)[-1]])
         from tests.test_terminal import new_tmux_session
 
         new_tmux_session([TMUX, "new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows), cmd])

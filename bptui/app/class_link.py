@@ -1,7 +1,8 @@
 """The app's end of the classroom's control channel (bptui.control), when
 it runs under `bptui serve`: it tells the server how the student stands, at
-most STATE_SECONDS apart and only when that changed, and shows the teacher's
-messages on the bar."""
+most STATE_SECONDS apart and only when that changed, shows the teacher's
+messages on the bar, hands the session in on `e` when the class takes
+hand-ins, and leaves it with the server when the app ends, for a resume."""
 
 from __future__ import annotations
 
@@ -11,8 +12,13 @@ import os
 from textual.app import App
 
 from bptui.control import TOLD_ENV, ControlLink, message_text, state_of
+from bptui.numfmt import count
+from bptui.session import session_text
+from bptui.session_transfer import session_packets
 
 STATE_SECONDS = 0.5  # the teacher's table is updated within a second
+# an app ending waits at most this long for the server to take its session
+LEAVE_SECONDS = 3.0
 
 
 class ClassLink:
@@ -34,11 +40,38 @@ class ClassLink:
         if state != self._sent and self.link.send(state.as_message()):
             self._sent = state
 
+    def _session_text(self) -> str:
+        s = self.app.stepper
+        return session_text(s.engine, s.scenario, s.score)
+
+    def hand_in(self) -> None:
+        """`e` under a class that takes hand-ins: the session goes to the
+        teacher; the server says when it has arrived."""
+        steps = self.app.stepper.engine.step_count
+        self.link.queue(session_packets("hand-in", self._session_text()))
+        self.app.stepper.say(f"Handing in your session ({count(steps)} steps)…")
+
+    def leave(self) -> None:
+        """The app is ending: its session stays with the server, so that
+        reconnecting brings it back. Called once the screen has closed."""
+        if not self.link.closed:
+            self.link.send_now(session_packets("keep", self._session_text()), LEAVE_SECONDS)
+
     def _readable(self) -> None:
+        stepper = self.app.stepper
         for m in self.link.receive():
+            kind = m["kind"]
             text = message_text(m)
             if text is not None:
-                self.app.stepper.say(f"Teacher: {text}")
-                self.app.draw()
+                stepper.say(f"Teacher: {text}")
+            elif kind == "welcome":
+                stepper.hand_in = self.hand_in if m.get("hand_in") is True else None
+            elif kind == "handed-in" and isinstance(m.get("file"), str):
+                stepper.say(f"Handed in: your teacher has it ({m['file'][:60]}).")
+            elif kind == "hand-in-refused" and isinstance(m.get("why"), str):
+                stepper.say(f"Not handed in: {m['why'][:80]}", warning=True)
+            elif kind == "leave":
+                self.app.exit()
+        self.app.draw()
         if self.link.closed:  # the server has gone; the app goes on alone
             asyncio.get_running_loop().remove_reader(self.link.fileno())

@@ -1,9 +1,10 @@
-"""The server's state: its settings, who is waiting, who has an app, and the
-log they all write to."""
+"""The server's state: its settings, who is waiting, who has an app, the
+sessions kept for a resume, the hand-ins, and the log they all write to."""
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import asyncssh
 from bptui.serve.admission import Admission
 from bptui.serve.app_process import AppLimits
 from bptui.serve.backoff import PasswordBackoff
+from bptui.serve.hand_in import write_hand_in
+from bptui.serve.kept import DEFAULT_RESUME_MINUTES, Kept, KeptSessions, forget
 from bptui.serve.log import FoldingLog
 from bptui.serve.template_client import AppTemplate
 
@@ -44,6 +47,11 @@ class Settings:
     limits: AppLimits = field(default_factory=AppLimits)
     # where apps run as --user get their homes (None: they keep the server's)
     homes: Path | None = None
+    # the server's own folder, for kept sessions (None: the scenario's)
+    work_dir: Path | None = None
+    hand_in: Path | None = None  # where hand-ins go (None: none are taken)
+    resume_minutes: float = DEFAULT_RESUME_MINUTES
+    roster: frozenset[str] | None = None  # the names that may join (None: any)
 
 
 class Classroom:
@@ -60,8 +68,35 @@ class Classroom:
         self.stopping = False
         # the warm process students' apps are forked from, once it is ready
         self.template: AppTemplate | None = None
+        work = settings.work_dir or settings.scenario_file.parent
+        self.kept = KeptSessions(work / "kept", settings.resume_minutes, settings.max_sessions)
+        self.hand_ins: Counter[str] = Counter()  # by name
 
-    def app_args(self) -> list[str]:
-        """A student's `bptui` arguments."""
+    def app_args(self, resume: Path | None = None) -> list[str]:
+        """A student's `bptui` arguments: from the class's scenario, or from
+        their kept session."""
         s = self.settings
-        return ["--no-files", "--max-history", str(s.max_history), "--scenario", str(s.scenario_file)]
+        start = ["--replay", str(resume)] if resume is not None else ["--scenario", str(s.scenario_file)]
+        return ["--no-files", "--max-history", str(s.max_history), *start]
+
+    def hand_in(self, name: str, text: str) -> str:
+        """File a hand-in; its path under the folder (OSError if it cannot)."""
+        where = write_hand_in(self.settings.hand_in, name, text)
+        self.hand_ins[name] += 1
+        self.log.line(f"hand-in from user={name}: {where}")
+        return where
+
+    def keep(self, name: str, kept_path: Path) -> None:
+        self.log.line(f"kept the session of user={name} for {self.settings.resume_minutes:g} min")
+        self.let_go(self.kept.keep(name, kept_path))
+
+    def let_go(self, gone: list[Kept]) -> None:
+        """Kept sessions no longer kept: handed in (when the class takes
+        hand-ins) and deleted."""
+        for k in gone:
+            if self.settings.hand_in is not None:
+                try:
+                    self.hand_in(k.name, k.path.read_text(encoding="utf-8"))
+                except OSError as e:
+                    self.log.line(f"could not hand in the kept session of user={k.name}: {e.strerror or e}")
+            forget(k)

@@ -33,6 +33,9 @@ from bptui.serve.classroom import (
     Classroom,
     Settings,
 )
+from bptui.serve.hand_in import check_folder
+from bptui.serve.kept import DEFAULT_RESUME_MINUTES
+from bptui.serve.roster import read_roster
 from bptui.serve.server import ListenError, data_dir, is_loopback, serve
 
 PASSWORD_ENV = "BPTUI_CLASS_PASSWORD"
@@ -102,6 +105,19 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"CPU niceness of students' apps, 0-19 (default {DEFAULT_APP_NICE}: the server comes first)",
     )
     p.add_argument("--user", metavar="NAME", help="run students' apps as this unprivileged user (the server runs as root)")
+    p.add_argument(
+        "--hand-in",
+        metavar="DIR",
+        help="take hand-ins: a student's e files their session as DIR/<name>/<time>.json (replay with bptui --replay)",
+    )
+    p.add_argument(
+        "--resume-minutes",
+        type=arg_type(parse_whole, "the resume minutes", 0, 7 * 24 * 60),
+        default=DEFAULT_RESUME_MINUTES,
+        metavar="MIN",
+        help=f"a student who reconnects under the same name within MIN minutes gets their session back (default {DEFAULT_RESUME_MINUTES}; 0: never)",
+    )
+    p.add_argument("--roster", metavar="FILE", help="the names that may join, one a line (# starts a comment)")
     add_history_option(p, DEFAULT_SERVED_HISTORY)
     add_scenario_options(p)
     return p
@@ -140,6 +156,8 @@ def main(argv: Sequence[str]) -> int:
         scenario: Scenario = scenario_from_args(args)
         scenario.engine()  # every student starts from a scenario that runs
         user = find_user(args.user) if args.user else None
+        roster = read_roster(args.roster) if args.roster else None
+        hand_in = check_folder(Path(args.hand_in).absolute()) if args.hand_in else None
     except ValueError as e:
         parser.error(str(e))
     password = _password(args, parser)
@@ -168,6 +186,9 @@ def main(argv: Sequence[str]) -> int:
             waiting_per_address=args.max_waiting_per_address,
             limits=AppLimits(memory_mib=args.app_memory, nice=args.app_nice, user=user),
             homes=_share_with(user is not None, Path(tmp), scenario_file),
+            hand_in=hand_in,
+            resume_minutes=args.resume_minutes,
+            roster=roster,
         )
         try:
             asyncio.run(serve(args.host, args.port, key_path, Classroom(settings), args.authorized_keys, code))

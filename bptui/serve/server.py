@@ -27,6 +27,7 @@ from bptui.serve.terminal import TERMINAL_RESET
 # pipes and watcher), to size the server's own limit
 FILES_A_SESSION = 4
 OUT_OF_FILES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+KEPT_CHECK_SECONDS = 20.0
 
 
 class ListenError(OSError):
@@ -101,6 +102,14 @@ async def watch_idle(room: Classroom) -> None:
                 s.close_idle()
 
 
+async def let_go_of_old_sessions(room: Classroom) -> None:
+    """Kept sessions past --resume-minutes: handed in (if the class takes
+    hand-ins) and deleted."""
+    while True:
+        await asyncio.sleep(KEPT_CHECK_SECONDS)
+        room.let_go(room.kept.expired())
+
+
 async def fold_log(room: Classroom) -> None:
     while True:
         await asyncio.sleep(room.log.fold_seconds)
@@ -161,7 +170,7 @@ async def serve(
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    timers = [loop.create_task(fold_log(room))]
+    timers = [loop.create_task(fold_log(room)), loop.create_task(let_go_of_old_sessions(room))]
     if room.settings.idle_timeout:
         timers.append(loop.create_task(watch_idle(room)))
     await stop.wait()
@@ -176,6 +185,8 @@ async def serve(
         await asyncio.sleep(0.05)
     for t in timers:
         t.cancel()
+    # the class is over: what was kept for a resume is handed in
+    room.let_go(room.kept.all())
     room.log.fold()
     # connections without a session (logging in, ssh -N) end too: newer
     # Pythons wait for every connection before the server counts as closed

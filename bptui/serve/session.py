@@ -1,6 +1,7 @@
 """One student's session: their bptui in its own pseudo-terminal, the bytes
 between it and their SSH channel (each way held back by flow control, never
-buffered without bound), and its end."""
+buffered without bound), what its app says on the control channel (its
+state, a hand-in, its session kept at the end), and its end."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ import time
 import asyncssh
 
 from bptui.control import AppState, ControlLink
+from bptui.serve.kept import Kept, forget
+from bptui.session import size_limit
+from bptui.session_transfer import SessionReceiver, TransferError
 from bptui.serve.app_process import AppHome, app_environment, client_environment, describe_start_error, start_app
 from bptui.serve.classroom import Classroom
 from bptui.serve.terminal import DEFAULT_TERM, TERM_PATTERN, TERMINAL_RESET, set_winsize
@@ -22,6 +26,16 @@ from bptui.serve.terminal import DEFAULT_TERM, TERM_PATTERN, TERMINAL_RESET, set
 INPUT_HIGH_WATER = 64 * 1024
 # the end of the app's output kept to tell why it stopped (a MemoryError)
 OUTPUT_TAIL = 4096
+# an app asked to leave has this long to hand its session over and end,
+# before it is hung up on
+LEAVE_SECONDS = 4.0
+# one student's hand-ins come at least this far apart (each is a file)
+HAND_IN_SPACING = 5.0
+
+
+def shown_name(name: str) -> str:
+    """A username as a line may show it: printable, short."""
+    return "".join(c if c.isprintable() else "?" for c in name[:32])
 
 
 class AppSession(asyncssh.SSHServerSession):
@@ -47,6 +61,11 @@ class AppSession(asyncssh.SSHServerSession):
         self.state: AppState | None = None
         self.told_env: dict[str, str] | None = None
         self.connected_at = time.monotonic()
+        self.receiver: SessionReceiver | None = None  # a session on its way up
+        self.resumed: Kept | None = None  # the kept session the app started from
+        self.last_hand_in = -HAND_IN_SPACING
+        self.leaving = False  # asked to leave (or hung up on)
+        self.ended = asyncio.Event()  # the app has gone and its session is kept
 
     @property
     def name(self) -> str:
@@ -91,6 +110,10 @@ class AppSession(asyncssh.SSHServerSession):
         if not self.has_pty:
             self._refuse("a terminal is needed: connect with ssh -t")
             return
+        roster = self.room.settings.roster
+        if roster is not None and self.name not in roster:
+            self._refuse(f"{shown_name(self.name)!r} is not on this class's roster: connect with the name your teacher gave you")
+            return
         if len(self.room.sessions) >= self.room.settings.max_sessions:
             self._refuse(f"the class is full ({self.room.settings.max_sessions} sessions): try again in a while")
             return
@@ -131,11 +154,12 @@ class AppSession(asyncssh.SSHServerSession):
             if settings.limits.user is not None and settings.homes is not None:
                 self.home = AppHome(settings.homes, settings.limits.user)
             env = self._environment()
+            self.resumed = self.room.kept.take(self.name)
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             self.link = ControlLink(ours)
             try:
                 self.proc, self.master = await start_app(
-                    self.room.app_args(), self.size, env, settings.limits,
+                    self.room.app_args(self.resumed.path if self.resumed else None), self.size, env, settings.limits,
                     str(self.home.path) if self.home else None, theirs.fileno(), self.room.template,
                 )  # fmt: skip
             finally:
@@ -144,23 +168,35 @@ class AppSession(asyncssh.SSHServerSession):
             self._close_link()
             self.room.sessions.discard(self)
             self._remove_home()
+            if self.resumed is not None:  # still theirs for the next try
+                self.room.keep(self.name, self.resumed.path)
+                self.resumed = None
+            self.ended.set()
             self.room.log.line(f"could not start an app for {self.who}: {describe_start_error(e)}")
             self.end(b"bptui: the app could not start here; tell your teacher\r\n", 1)
             self.server.close()
             return
         self.started = True
         self.server.app_running()
-        self.room.log.line(f"session {self.who} pid={self.proc.pid}")
+        resumed = " (resumed from their kept session)" if self.resumed else ""
+        self.room.log.line(f"session {self.who} pid={self.proc.pid}{resumed}")
+        self.link.send({"kind": "welcome", "hand_in": settings.hand_in is not None})
         if self.closed:  # the client went, or the server stopped, while the app started
             self.stop_app()
         asyncio.get_running_loop().add_reader(self.master, self._pty_readable)
         asyncio.get_running_loop().add_reader(self.link.fileno(), self._control_readable)
         self._flush_input()
         code = await self.proc.wait()
+        # what the app said as it ended (its session above all) is still to read
+        while self.link is not None and not self.link.closed and self._take_control():
+            pass
         self._close_pty()
         self._close_link()
         self._remove_home()
+        if self.receiver is not None:
+            self.receiver.drop()
         self.room.sessions.discard(self)
+        self.ended.set()
         if code == 0:
             self.end(b"", 0)
             return
@@ -180,16 +216,67 @@ class AppSession(asyncssh.SSHServerSession):
     # -- the control channel --
 
     def _control_readable(self) -> None:
-        for m in self.link.receive():
+        self._take_control()
+        if self.link is not None and self.link.closed:
+            asyncio.get_running_loop().remove_reader(self.link.fileno())
+
+    def _take_control(self) -> int:
+        """Act on what the app has said; how many messages that was."""
+        got = self.link.receive()
+        for m in got:
             if m["kind"] == "state":
                 self.state = AppState.from_message(m) or self.state
+            elif m["kind"] == "session":
+                self._session_part(m)
             elif m["kind"] == "hello" and self.told_env is None and isinstance(m.get("env"), dict):
                 told = {k: v for k, v in m["env"].items() if isinstance(k, str) and isinstance(v, str)}
                 self.told_env, passed = told, client_environment(told)[0]
                 shown = " ".join(f"{k}={v}" for k, v in sorted(passed.items()))
                 self.room.log.line(f"the app of {self.who} runs with {shown or 'the defaults'}")
-        if self.link.closed:
-            asyncio.get_running_loop().remove_reader(self.link.fileno())
+                if self.resumed is not None:  # the app has read it by now
+                    forget(self.resumed)
+                    self.resumed = None
+        return len(got)
+
+    def _session_part(self, m: dict) -> None:
+        if self.receiver is None:
+            limit = size_limit(self.room.settings.max_history)
+            self.receiver = SessionReceiver(self.room.kept.new_path(), limit)
+        try:
+            purpose = self.receiver.take(m)
+        except TransferError as e:
+            self.room.log.line(f"dropped a session from the app of {self.who}: {e}")
+            self.receiver = None
+            return
+        if purpose is None:
+            return
+        path, self.receiver = self.receiver.path, None
+        if purpose == "keep":
+            os.chmod(path, 0o644)  # an app run as --user reads it on a resume
+            self.room.keep(self.name, path)
+            return
+        try:
+            why = self._hand_in_refusal()
+            if why is None:
+                try:
+                    where = self.room.hand_in(self.name, path.read_text(encoding="utf-8"))
+                    self.last_hand_in = time.monotonic()
+                    self.link.send({"kind": "handed-in", "file": where})
+                    return
+                except OSError as e:
+                    self.room.log.line(f"could not file the hand-in of {self.who}: {e.strerror or e}")
+                    why = "the server could not write it; tell your teacher"
+            self.link.send({"kind": "hand-in-refused", "why": why})
+        finally:
+            os.unlink(path)
+
+    def _hand_in_refusal(self) -> str | None:
+        if self.room.settings.hand_in is None:
+            return "this class takes no hand-ins"
+        wait = self.last_hand_in + HAND_IN_SPACING - time.monotonic()
+        if wait > 0:
+            return f"you handed in a moment ago; try again in {wait:.0f} s"
+        return None
 
     def tell(self, text: str) -> bool:
         """Put the teacher's line on this student's screen."""
@@ -293,16 +380,32 @@ class AppSession(asyncssh.SSHServerSession):
         self.server.close()
 
     def stop_app(self) -> None:
-        """End the app: a dropped connection never leaves a process behind."""
+        """End the app: a dropped connection never leaves a process behind.
+        It is asked to leave first, handing its session over to be kept."""
         proc = self.proc
-        if proc is None or proc.returncode is not None:
+        if proc is None or proc.returncode is not None or self.leaving:
             return
-        try:
-            os.killpg(proc.pid, signal.SIGHUP)
-        except ProcessLookupError:
+        self.leaving = True
+        asked = self.link is not None and self.link.send({"kind": "leave"})
+
+        def hang_up() -> bool:
+            try:
+                os.killpg(proc.pid, signal.SIGHUP)
+                return True
+            except ProcessLookupError:
+                return False
+
+        if not asked and not hang_up():
             return
 
         async def finish() -> None:
+            if asked:
+                try:
+                    await asyncio.wait_for(proc.wait(), LEAVE_SECONDS)
+                    return
+                except asyncio.TimeoutError:
+                    if not hang_up():
+                        return
             try:
                 await asyncio.wait_for(proc.wait(), 3)
             except asyncio.TimeoutError:
@@ -316,5 +419,6 @@ class AppSession(asyncssh.SSHServerSession):
 
     def close_idle(self) -> None:
         self.room.log.line(f"idle timeout {self.who}")
-        self.end(TERMINAL_RESET + b"bptui: closed after a while without a key; reconnect to start again\r\n", 0)
+        again = "reconnect to go on" if self.room.settings.resume_minutes else "reconnect to start again"
+        self.end(TERMINAL_RESET + f"bptui: closed after a while without a key; {again}\r\n".encode(), 0)
         self.stop_app()

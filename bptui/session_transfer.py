@@ -1,0 +1,78 @@
+"""A session's text over the classroom's control channel (bptui.control): cut
+into packets that fit one SOCK_SEQPACKET packet, and put back together on
+the other side in a file, never past a size cap and only in order. Up, an
+app hands its session in (`e`) or leaves it to be resumed; the server
+chooses every part of where it lands. This module never imports Textual."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# characters of session text a packet: JSON escaping at most doubles them,
+# which stays under control.MAX_PACKET with room for the other fields
+CHUNK = 3500
+PURPOSES = ("keep", "hand-in")  # left to resume later, or handed to the teacher
+
+
+def session_packets(purpose: str, text: str) -> list[dict]:
+    parts = [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)] or [""]
+    return [
+        {"kind": "session", "purpose": purpose, "part": k, "last": k == len(parts) - 1, "text": part}
+        for k, part in enumerate(parts)
+    ]
+
+
+class TransferError(ValueError):
+    pass
+
+
+class SessionReceiver:
+    """One session at a time, written to `path` as its parts come. take()
+    gives the purpose once the last part is in; a part out of order, of
+    another purpose, or past `limit` bytes drops the transfer (TransferError)."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        self.path = path
+        self.limit = limit
+        self._file = None
+        self._purpose: str | None = None
+        self._next = 0
+        self._size = 0
+
+    def take(self, m: dict) -> str | None:
+        purpose, part, text, last = m.get("purpose"), m.get("part"), m.get("text"), m.get("last")
+        if purpose not in PURPOSES or type(part) is not int or not isinstance(text, str) or not isinstance(last, bool):
+            self.drop()
+            raise TransferError("not a session packet")
+        if part == 0:
+            self.drop()
+            self._file = open(self.path, "w", encoding="utf-8")
+            self._purpose = purpose
+        elif self._file is None or part != self._next or purpose != self._purpose:
+            self.drop()
+            raise TransferError("a session's parts came out of order")
+        self._size += len(text)
+        if self._size > self.limit:
+            self.drop()
+            raise TransferError(f"a session larger than {self.limit:,} bytes")
+        self._file.write(text)
+        self._next = part + 1
+        if not last:
+            return None
+        self._file.close()
+        self._file = None
+        self._next = self._size = 0
+        return purpose
+
+    def drop(self) -> None:
+        """Forget a transfer half done (and its file)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
+        self._next = self._size = 0
+        self._purpose = None
