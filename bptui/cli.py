@@ -62,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _console(room, run_server) -> None:
+    """The teacher's console, for `bptui serve` in a terminal: Textual
+    loads only then."""
+    from bptui.app.console_app import run_console
+
+    run_console(room, run_server)
+
+
 def make_engine(scenario: Scenario) -> Engine:
     return scenario.engine()
 
@@ -75,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["serve"]:
         from bptui.serve import main as serve_main
 
-        return serve_main(argv[1:])
+        return serve_main(argv[1:], console=_console)
     parser = build_parser()
     args = parser.parse_args(join_negative_values(argv))
     try:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import asyncssh
 
+from bptui.control import AppState
+
 from bptui.serve.admission import Admission
 from bptui.serve.app_process import AppLimits
 from bptui.serve.backoff import PasswordBackoff
@@ -54,6 +56,11 @@ class Settings:
     roster: frozenset[str] | None = None  # the names that may join (None: any)
 
 
+def escaped(name: str) -> str:
+    """A name as the log shows it: one line of ASCII."""
+    return name.encode("unicode_escape").decode("ascii")
+
+
 class Classroom:
     def __init__(self, settings: Settings, log: FoldingLog | None = None) -> None:
         self.settings = settings
@@ -71,6 +78,7 @@ class Classroom:
         work = settings.work_dir or settings.scenario_file.parent
         self.kept = KeptSessions(work / "kept", settings.resume_minutes, settings.max_sessions)
         self.hand_ins: Counter[str] = Counter()  # by name
+        self.connect_line = ""  # the ssh command students type, once listening
 
     def app_args(self, resume: Path | None = None) -> list[str]:
         """A student's `bptui` arguments: from the class's scenario, or from
@@ -83,12 +91,12 @@ class Classroom:
         """File a hand-in; its path under the folder (OSError if it cannot)."""
         where = write_hand_in(self.settings.hand_in, name, text)
         self.hand_ins[name] += 1
-        self.log.line(f"hand-in from user={name}: {where}")
+        self.log.line(f"hand-in from user={escaped(name)}: {where}")
         return where
 
-    def keep(self, name: str, kept_path: Path) -> None:
-        self.log.line(f"kept the session of user={name} for {self.settings.resume_minutes:g} min")
-        self.let_go(self.kept.keep(name, kept_path))
+    def keep(self, name: str, kept_path: Path, state: AppState | None = None) -> None:
+        self.log.line(f"kept the session of user={escaped(name)} for {self.settings.resume_minutes:g} min")
+        self.let_go(self.kept.keep(name, kept_path, state=state))
 
     def let_go(self, gone: list[Kept]) -> None:
         """Kept sessions no longer kept: handed in (when the class takes
@@ -98,5 +106,5 @@ class Classroom:
                 try:
                     self.hand_in(k.name, k.path.read_text(encoding="utf-8"))
                 except OSError as e:
-                    self.log.line(f"could not hand in the kept session of user={k.name}: {e.strerror or e}")
+                    self.log.line(f"could not hand in the kept session of user={escaped(k.name)}: {e.strerror or e}")
             forget(k)

@@ -7,10 +7,11 @@ import argparse
 import asyncio
 import os
 import secrets
+import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import Awaitable, Callable, Sequence, TextIO
 
 import asyncssh
 
@@ -35,6 +36,7 @@ from bptui.serve.classroom import (
 )
 from bptui.serve.hand_in import check_folder
 from bptui.serve.kept import DEFAULT_RESUME_MINUTES
+from bptui.serve.log import FoldingLog
 from bptui.serve.roster import read_roster
 from bptui.serve.server import ListenError, data_dir, is_loopback, serve
 
@@ -118,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"a student who reconnects under the same name within MIN minutes gets their session back (default {DEFAULT_RESUME_MINUTES}; 0: never)",
     )
     p.add_argument("--roster", metavar="FILE", help="the names that may join, one a line (# starts a comment)")
+    p.add_argument("--log", metavar="FILE", help="append the log to FILE (default: the console's pane, or stderr)")
+    p.add_argument(
+        "--log-only",
+        action="store_true",
+        help="no console, even in a terminal: log to stderr (or --log FILE), as a service does",
+    )
     add_history_option(p, DEFAULT_SERVED_HISTORY)
     add_scenario_options(p)
     return p
@@ -149,7 +157,26 @@ def _share_with(user_given: bool, tmp: Path, scenario_file: Path) -> Path | None
     return homes
 
 
-def main(argv: Sequence[str]) -> int:
+def open_log(path: str) -> TextIO:
+    """--log FILE, for appending: a regular file (made if missing), never a
+    FIFO or a device that could block the server."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_NOCTTY, 0o600)
+    except OSError as e:
+        raise ValueError(f"--log {path}: {e.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ValueError(f"--log {path}: not a regular file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "a", encoding="utf-8", buffering=1)
+
+
+# the console, when the command runs in a terminal: given by bptui.cli (the
+# server's modules never import the app)
+Console = Callable[[Classroom, Callable[[asyncio.Event], Awaitable[None]]], None]
+
+
+def main(argv: Sequence[str], console: Console | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(join_negative_values(list(argv)))
     try:
@@ -158,8 +185,10 @@ def main(argv: Sequence[str]) -> int:
         user = find_user(args.user) if args.user else None
         roster = read_roster(args.roster) if args.roster else None
         hand_in = check_folder(Path(args.hand_in).absolute()) if args.hand_in else None
+        log_file = open_log(args.log) if args.log else None
     except ValueError as e:
         parser.error(str(e))
+    on_screen = console is not None and not args.log_only and all(f.isatty() for f in (sys.stdin, sys.stdout, sys.stderr))
     password = _password(args, parser)
     if args.authorized_keys and not Path(args.authorized_keys).is_file():
         parser.error(f"--authorized-keys {args.authorized_keys}: no such file")
@@ -190,8 +219,18 @@ def main(argv: Sequence[str]) -> int:
             resume_minutes=args.resume_minutes,
             roster=roster,
         )
+        log = FoldingLog(log_file, quiet=on_screen and log_file is None)
+        log.announce_to_stdout = not on_screen
+        room = Classroom(settings, log)
+
+        def run(stop: asyncio.Event | None) -> Awaitable[None]:
+            return serve(args.host, args.port, key_path, room, args.authorized_keys, code, stop)
+
         try:
-            asyncio.run(serve(args.host, args.port, key_path, Classroom(settings), args.authorized_keys, code))
+            if on_screen:
+                console(room, run)
+            else:
+                asyncio.run(run(None))
         except ListenError as e:
             print(f"bptui serve: error: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
             return 2

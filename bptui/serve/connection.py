@@ -20,6 +20,7 @@ class ClassroomServer(asyncssh.SSHServer):
         self.address = "?"
         self.peer = "?"
         self.username = "?"
+        self.name = "?"
         self.since = time.monotonic()
         self.waiting = False  # counted by room.admission
         self.auth_begun = False
@@ -109,6 +110,8 @@ class ClassroomServer(asyncssh.SSHServer):
     def begin_auth(self, username: str) -> bool:
         # asyncssh gives the name as the client sent it: keep the log one line
         self.username = username[:64].encode("unicode_escape").decode("ascii")
+        # as they typed it, for the roster, their kept session and hand-in folder
+        self.name = username[:64]
         self.auth_begun = True
         if not self.room.settings.require_auth:
             self._logged_in()

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bptui.control import AppState
+
 DEFAULT_RESUME_MINUTES = 15
 
 
@@ -21,6 +23,7 @@ class Kept:
     name: str
     path: Path
     when: float  # time.monotonic() it was kept
+    state: AppState | None = None  # how it stood, for the teacher's table
 
 
 class KeptSessions:
@@ -39,13 +42,13 @@ class KeptSessions:
         self.folder.mkdir(mode=0o711, exist_ok=True)
         return self.folder / f"{next(self._serial)}.json"
 
-    def keep(self, name: str, path: Path, now: float | None = None) -> list[Kept]:
+    def keep(self, name: str, path: Path, now: float | None = None, state: AppState | None = None) -> list[Kept]:
         """Keep it under the name (the one kept before is deleted); what had
         to go to make room, for the caller to hand in and forget()."""
         old = self._by_name.pop(name, None)
         if old is not None:
             _delete(old.path)
-        self._by_name[name] = Kept(name, path, time.monotonic() if now is None else now)
+        self._by_name[name] = Kept(name, path, time.monotonic() if now is None else now, state)
         gone = []
         while len(self._by_name) > self.capacity:
             oldest = min(self._by_name.values(), key=lambda k: k.when)
@@ -56,7 +59,7 @@ class KeptSessions:
         """The session kept under the name, if still within the time; the
         caller deletes its file once the app has read it."""
         kept = self._by_name.get(name)
-        if kept is None or (time.monotonic() if now is None else now) - kept.when > self.seconds:
+        if kept is None or not self.seconds or (time.monotonic() if now is None else now) - kept.when > self.seconds:
             return None
         return self._by_name.pop(name)
 
@@ -74,6 +77,9 @@ class KeptSessions:
 
     def names(self) -> set[str]:
         return set(self._by_name)
+
+    def values(self) -> list[Kept]:
+        return list(self._by_name.values())
 
 
 def forget(kept: Kept) -> None:

@@ -1,4 +1,5 @@
-"""The server's log, on stderr: one line an event, with lines an attacker can
+"""The server's log, on stderr (or --log FILE), and in the teacher's console
+when there is one: one line an event, with lines an attacker can
 repeat (refusals, wrong passwords, connections that never logged in) folded
 per address, as log daemons fold "last message repeated N times": the first
 line of each kind in full, then at most one summary line an address every
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from typing import TextIO
+from typing import Callable, TextIO
 
 FOLD_SECONDS = 10.0
 
@@ -20,8 +21,14 @@ def _stamp() -> str:
 
 
 class FoldingLog:
-    def __init__(self, out: TextIO | None = None, fold_seconds: float = FOLD_SECONDS) -> None:
+    def __init__(self, out: TextIO | None = None, fold_seconds: float = FOLD_SECONDS, *, quiet: bool = False) -> None:
         self._out = out
+        # quiet: no stream at all (the console shows the lines, and no --log)
+        self._quiet = quiet
+        # the banner's lines go to stdout when there is no console
+        self.announce_to_stdout = True
+        # who else reads each line as it is written (the console's pane)
+        self.listeners: list[Callable[[str], None]] = []
         self.fold_seconds = fold_seconds
         # per address: kinds already shown in full since it was last quiet,
         # and the lines of each kind held back since the last summary
@@ -32,8 +39,19 @@ class FoldingLog:
         self._once_held: Counter[str] = Counter()
 
     def line(self, text: str) -> None:
-        out = self._out or sys.stderr
-        print(f"{_stamp()} {text}", file=out, flush=True)
+        stamped = f"{_stamp()} {text}"
+        if not self._quiet:
+            print(stamped, file=self._out or sys.stderr, flush=True)
+        for listener in self.listeners:
+            listener(stamped)
+
+    def announce(self, text: str) -> None:
+        """A line of the banner (where to connect): on stdout, or in the log
+        when a console shows it."""
+        if self.announce_to_stdout:
+            print(text, flush=True)
+        else:
+            self.line(text)
 
     def repeated(self, address: str, kind: str, text: str) -> None:
         """A line that an address can repeat at will: shown the first time

@@ -141,9 +141,11 @@ async def serve(
     room: Classroom,
     authorized_keys: str | None,
     code: str | None = None,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Serve until SIGINT or SIGTERM. `code`: a class code the server made
-    up, printed beside the ssh command for the teacher to hand out."""
+    """Serve until SIGINT or SIGTERM, or `stop` is set (the console's quit).
+    `code`: a class code the server made up, printed beside the ssh command
+    for the teacher to hand out."""
     key = load_or_create_host_key(key_path)
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(loop_error_handler(room.log))
@@ -161,13 +163,14 @@ async def serve(
         template.close()
         raise ListenError(e.errno, e.strerror or str(e)) from e
     bound = server.sockets[0].getsockname()[1] if server.sockets else port
-    print(f"bptui serve: listening on {host}:{bound}", flush=True)
-    print(f"host key {key.get_fingerprint('sha256')} ({key_path})", flush=True)
+    room.log.announce(f"bptui serve: listening on {host}:{bound}")
+    room.log.announce(f"host key {key.get_fingerprint('sha256')} ({key_path})")
     who = "any-name" if not room.settings.require_auth else "student"
     where = "<this host>" if not is_loopback(host) else host
     given = f"   class code (the password): {code}" if code else ""
-    print(f"students connect with: ssh -p {bound} {who}@{where}{given}", flush=True)
-    stop = asyncio.Event()
+    room.connect_line = f"ssh -p {bound} {who}@{where}"
+    room.log.announce(f"students connect with: {room.connect_line}{given}")
+    stop = stop or asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     timers = [loop.create_task(fold_log(room)), loop.create_task(let_go_of_old_sessions(room))]

@@ -69,7 +69,7 @@ class AppSession(asyncssh.SSHServerSession):
 
     @property
     def name(self) -> str:
-        return self.server.username
+        return self.server.name
 
     @property
     def who(self) -> str:
@@ -169,7 +169,7 @@ class AppSession(asyncssh.SSHServerSession):
             self.room.sessions.discard(self)
             self._remove_home()
             if self.resumed is not None:  # still theirs for the next try
-                self.room.keep(self.name, self.resumed.path)
+                self.room.keep(self.name, self.resumed.path, self.resumed.state)
                 self.resumed = None
             self.ended.set()
             self.room.log.line(f"could not start an app for {self.who}: {describe_start_error(e)}")
@@ -253,7 +253,7 @@ class AppSession(asyncssh.SSHServerSession):
         path, self.receiver = self.receiver.path, None
         if purpose == "keep":
             os.chmod(path, 0o644)  # an app run as --user reads it on a resume
-            self.room.keep(self.name, path)
+            self.room.keep(self.name, path, self.state)
             return
         try:
             why = self._hand_in_refusal()

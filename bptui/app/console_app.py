@@ -1,0 +1,162 @@
+"""The teacher's console: `bptui serve` run in a terminal. The server runs
+in this app's event loop; the screen shows the class table (who is here,
+their step, J, rate, what they are doing, their predict score, how long
+they have been idle, their hand-ins), the log's last lines and a line for
+the question or what the last key did. Every key goes to one method of the
+desk (bptui.serve.teacher), in the order keys came; this only draws."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Awaitable, Callable
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, RichLog, Static
+
+from bptui.serve.class_table import COLUMNS
+from bptui.serve.teacher import TeacherDesk
+from bptui.widgets.prompt_line import PromptLine
+
+TABLE_SECONDS = 1.0  # the table is redrawn this often (students say how they stand twice a second)
+LOG_LINES = 500  # the log pane keeps this many; --log FILE keeps them all
+SORT_KEYS = {str(n + 1): n for n in range(len(COLUMNS))}
+
+
+class ConsoleApp(App[None]):
+    CSS_PATH = "console.tcss"
+    TITLE = "bptui serve"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("m", "message", "Message"),
+        Binding("1", "sort(0)", "Sort", key_display="1-9"),
+        Binding("q", "quit_class", "End class"),
+        Binding("ctrl+q", "quit_class", "End class", show=False, priority=True),
+    ]
+
+    def __init__(self, room, run_server: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        super().__init__()
+        self.desk = TeacherDesk(room)
+        self.room = room
+        self._run_server = run_server
+        self.error: BaseException | None = None
+        self._stop = asyncio.Event()
+        self._early: list[str] = []  # log lines from before the pane exists
+        self._shown_order: list[str] = []
+        self._shown_cells: dict[str, tuple[str, ...]] = {}
+        room.log.listeners.append(self._log_line)
+
+    def compose(self) -> ComposeResult:
+        self.header = Static(id="header")
+        self.table = DataTable(id="table", cursor_type="row", zebra_stripes=True)
+        self.log_pane = RichLog(id="log", max_lines=LOG_LINES, wrap=False)
+        self.prompt = PromptLine(id="prompt")
+        self.said = Static(id="said")
+        yield self.header
+        yield self.table
+        yield self.log_pane
+        yield self.prompt
+        yield self.said
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for heading, width in COLUMNS:
+            self.table.add_column(heading, width=width, key=heading)
+        for line in self._early:
+            self.log_pane.write(line)
+        self._early.clear()
+        self.table.focus()
+        self.draw()
+        self.set_interval(TABLE_SECONDS, self.draw)
+        self._server = asyncio.get_running_loop().create_task(self._serve())
+
+    async def _serve(self) -> None:
+        try:
+            await self._run_server(self._stop)
+        except Exception as e:  # could not listen, say: the command says why
+            self.error = e
+        self.exit()
+
+    def _log_line(self, line: str) -> None:
+        pane = getattr(self, "log_pane", None)
+        if pane is not None and pane.is_mounted:
+            pane.write(line)
+        else:
+            self._early.append(line)
+
+    # -- drawing: what the desk holds --
+
+    def draw(self) -> None:
+        d = self.desk
+        self.header.update(d.header())
+        self.prompt.display = d.asking is not None
+        self.prompt.show(d.asking)
+        reason = d.asking.reason if d.asking is not None else ""
+        self.said.update(reason or d.said)
+        self._draw_table()
+
+    def _draw_table(self) -> None:
+        rows = self.desk.rows()
+        order = [r.name for r in rows]
+        cells = {r.name: r.cells() for r in rows}
+        if order != self._shown_order:
+            # who is here, or the order, changed: the rows again, the cursor
+            # staying on the same student
+            at = self._shown_order[self.table.cursor_row] if 0 <= self.table.cursor_row < len(self._shown_order) else None
+            self.table.clear()
+            for name in order:
+                self.table.add_row(*cells[name], key=name)
+            if at in order:
+                self.table.move_cursor(row=order.index(at))
+        else:
+            for name in order:
+                old = self._shown_cells.get(name)
+                for k, (heading, _) in enumerate(COLUMNS):
+                    if old is None or old[k] != cells[name][k]:
+                        self.table.update_cell(name, heading, cells[name][k])
+        self._shown_order, self._shown_cells = order, cells
+
+    # -- keys: in the order they came, each to one method --
+
+    async def on_event(self, event: events.Event) -> None:
+        if len(self.screen_stack) == 1 and not event.is_forwarded:
+            if isinstance(event, events.Key) and self.desk.asking is not None:
+                self.desk.key(event.key, event.character)
+                self.draw()
+                return
+            if isinstance(event, events.Key) and event.key in SORT_KEYS:
+                self.action_sort(SORT_KEYS[event.key])
+                return
+            if isinstance(event, events.Key):
+                self.desk.key(event.key, event.character)  # a key after q: the class goes on
+            if isinstance(event, events.Paste) and self.desk.asking is not None:
+                self.desk.paste(event.text)
+                self.draw()
+                return
+        await super().on_event(event)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        self.action_sort(event.column_index)
+
+    def action_sort(self, column: int) -> None:
+        self.desk.sort_by(column)
+        self.draw()
+
+    def action_message(self) -> None:
+        self.desk.ask_message()
+        self.draw()
+
+    def action_quit_class(self) -> None:
+        if self.desk.quit():
+            self._stop.set()  # the server ends every session, then _serve exits
+        self.draw()
+
+
+def run_console(room, run_server: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run the server under the console until the teacher ends the class;
+    an error the server met (it could not listen) is raised here."""
+    app = ConsoleApp(room, run_server)
+    app.run()
+    if app.error is not None:
+        raise app.error
