@@ -54,3 +54,40 @@ async def test_state_goes_up_and_the_teachers_line_comes_down(monkeypatch):
         server.close()
         await keys(pilot, "space")
         assert app.engine.step_count == 3
+
+
+async def test_e_hands_the_session_in_and_leave_keeps_it(monkeypatch, tmp_path):
+    from bptui.session import load_session
+    from bptui.session_transfer import SessionReceiver
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    server = ControlLink(ours)
+    sc = Scenario()
+    app = BptuiApp(sc.engine(), sc, files=False, control=ControlLink(theirs))
+    receiver = SessionReceiver(tmp_path / "in.json", 10**7)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(server, pilot, lambda m: m["kind"] == "hello")
+        await keys(pilot, "e")
+        assert "this class takes no hand-ins" in screen_text(app)  # not welcomed yet
+        server.send({"kind": "welcome", "hand_in": True})
+        await pilot.pause(0.2)
+        await keys(pilot, *["space"] * 200, "e")
+        done = None
+        while done is None:
+            done = receiver.take(await _until(server, pilot, lambda m: m["kind"] == "session"))
+        assert done == "hand-in"
+        _, handed = load_session(tmp_path / "in.json")
+        assert handed.step_count == 200 and handed.loss == app.engine.loss
+        server.send({"kind": "handed-in", "file": "ada/2026-12-02T10-00-00.json"})
+        deadline = time.monotonic() + 10
+        while "Handed in" not in screen_text(app) and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert "Handed in: your teacher has it (ada/2026-12-02T10-00-00.json)" in screen_text(app)
+        server.send({"kind": "leave"})
+        deadline = time.monotonic() + 10
+        while app.is_running and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+    assert not app.is_running
+    app.class_link.leave()  # what the command does once the app has closed
+    parts = [m for m in server.receive() if m["kind"] == "session"]
+    assert [receiver.take(m) for m in parts][-1] == "keep" and load_session(tmp_path / "in.json")[1].step_count == 200

@@ -1,0 +1,52 @@
+"""The teacher's console on screen (bptui.app.console_app), with a room of
+fake sessions and a server that waits to be stopped: the table shows each
+student's step, sorts on a key, a message typed straight after m reaches
+every student, the log's lines show, and q twice ends the class."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bptui.app.console_app import ConsoleApp
+from tests.test_serve_teacher import FakeSession, room_of, stepped
+
+
+def table_rows(app: ConsoleApp) -> list[list[str]]:
+    t = app.table
+    return [[str(c) for c in t.get_row_at(r)] for r in range(t.row_count)]
+
+
+
+async def test_the_console_shows_sorts_messages_and_ends_the_class(tmp_path):
+    room = room_of(tmp_path, roster=frozenset({"ada", "bob", "cy"}))
+    students = [FakeSession("ada", stepped(4), 0.0, 0.0), FakeSession("bob", stepped(2), 0.0, 0.0)]
+    room.sessions.update(students)
+    stopped = asyncio.Event()
+
+    async def run_server(stop: asyncio.Event) -> None:
+        room.connect_line = "ssh -p 2222 any-name@127.0.0.1"
+        room.log.line("listening")
+        await stop.wait()
+        stopped.set()
+
+    app = ConsoleApp(room, run_server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        app.draw()
+        rows = table_rows(app)
+        assert [(r[0], r[2], r[5]) for r in rows] == [("ada", "4", "stepping"), ("bob", "2", "stepping"), ("cy", "·", "absent")]
+        assert "2 of 3 here" in str(app.header.render())
+        await pilot.press("3")  # by step: bob (2) before ada (4), cy (none) last
+        assert [r[0] for r in table_rows(app)] == ["bob", "ada", "cy"]
+        await pilot.press("3")
+        assert [r[0] for r in table_rows(app)] == ["ada", "bob", "cy"]
+        # typed straight after m: every key reaches the prompt, in order
+        await pilot.press("m", *"hi all", "enter")
+        assert all(s.told == ["hi all"] for s in students)
+        assert "Sent to 2 of 2 students: hi all" in str(app.said.render())
+        assert any("listening" in str(line) for line in app.log_pane.lines)
+        await pilot.press("q")
+        assert not stopped.is_set() and "q again" in str(app.said.render())
+        await pilot.press("q")
+        await asyncio.wait_for(stopped.wait(), 5)
+    assert app.error is None

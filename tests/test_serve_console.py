@@ -1,0 +1,64 @@
+"""The teacher's console: `bptui serve` run in a terminal (tmux), with
+students on real OpenSSH clients. The table shows each student's step, a
+message reaches their screens, q twice ends the class, --log FILE keeps the
+log, and nothing is left running."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+import uuid
+
+from tests.test_serve import TMUX, _grep, free_port, pytestmark, tmux, wait_dead, wait_for  # noqa: F401
+from tests.test_serve import student  # noqa: F401  (the fixture)
+from tests.test_serve_class import step
+from tests.test_terminal import new_tmux_session
+
+
+def test_the_console_shows_the_class_and_leads_its_messages(tmp_path, student):
+    port, log = free_port(), tmp_path / "serve.log"
+    roster = tmp_path / "roster"
+    roster.write_text("ada\nbob\ncy\n")
+    console = f"bptui-console-{uuid.uuid4().hex[:8]}"
+    command = [sys.executable, "-m", "bptui", "serve", "--port", str(port), "--host-key", str(tmp_path / "key"),
+               "--log", str(log), "--roster", str(roster)]  # fmt: skip
+    env_command = f"XDG_DATA_HOME={shlex.quote(str(tmp_path))} {shlex.join(command)}; sleep 60"
+    new_tmux_session([TMUX, "new-session", "-d", "-s", console, "-x", "80", "-y", "24", env_command])
+    try:
+        wait_for(console, f"ssh -p {port} any-name@127.0.0.1")
+        assert "0 of 3 here" in wait_for(console, "absent")
+        ada, bob = student(port, user="ada"), student(port, user="bob")
+        wait_for(ada, "Forward pass")
+        wait_for(bob, "Forward pass")
+        step(ada, 3)
+        step(bob, 1)
+        deadline = time.monotonic() + 10
+        shown = ""
+        while time.monotonic() < deadline:
+            shown = tmux("capture-pane", "-p", "-t", console)
+            rows = {line.split()[0]: line.split() for line in shown.splitlines() if line.split()[:1] in (["ada"], ["bob"], ["cy"])}
+            if rows.get("ada", [""] * 3)[2] == "3" and rows.get("bob", [""] * 3)[2] == "1":
+                break
+            time.sleep(0.2)
+        assert rows["ada"][2] == "3" and rows["bob"][2] == "1" and "absent" in rows["cy"], shown
+        assert "2 of 3 here" in shown
+        # the log, in the pane and in the file
+        assert "session 127.0.0.1:" in log.read_text() and "user=ada" in shown
+        tmux("send-keys", "-t", console, "m")
+        tmux("send-keys", "-t", console, "-l", "look at dJ/dw1")
+        tmux("send-keys", "-t", console, "Enter")
+        wait_for(ada, "Teacher: look at dJ/dw1")
+        wait_for(bob, "Teacher: look at dJ/dw1")
+        pids = [int(p) for p in _grep(log.read_text(), "pid=")]
+        assert len(pids) == 2
+        tmux("send-keys", "-t", console, "q")
+        wait_for(console, "q again ends the class")
+        tmux("send-keys", "-t", console, "q")
+        deadline = time.monotonic() + 15
+        while "stopped" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert log.read_text().rstrip().endswith("stopped")
+        assert all(wait_dead(p) for p in pids)
+    finally:
+        tmux("kill-session", "-t", console)
