@@ -12,7 +12,9 @@ from pathlib import Path
 # characters of session text a packet: JSON escaping at most doubles them,
 # which stays under control.MAX_PACKET with room for the other fields
 CHUNK = 3500
-PURPOSES = ("keep", "hand-in")  # left to resume later, or handed to the teacher
+# left to resume later, handed to the teacher (e), or handed in as the
+# teacher's push starts the class over
+PURPOSES = ("keep", "hand-in", "pushed")
 
 
 def session_packets(purpose: str, text: str) -> list[dict]:

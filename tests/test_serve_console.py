@@ -10,6 +10,9 @@ import sys
 import time
 import uuid
 
+from bptui.scenario import Scenario
+from bptui.scenario_file import dumps
+from bptui.session import load_session
 from tests.test_serve import TMUX, _grep, free_port, pytestmark, tmux, wait_dead, wait_for  # noqa: F401
 from tests.test_serve import student  # noqa: F401  (the fixture)
 from tests.test_serve_class import step
@@ -22,7 +25,7 @@ def test_the_console_shows_the_class_and_leads_its_messages(tmp_path, student):
     roster.write_text("ada\nbob\ncy\n")
     console = f"bptui-console-{uuid.uuid4().hex[:8]}"
     command = [sys.executable, "-m", "bptui", "serve", "--port", str(port), "--host-key", str(tmp_path / "key"),
-               "--log", str(log), "--roster", str(roster)]  # fmt: skip
+               "--log", str(log), "--roster", str(roster), "--hand-in", str(tmp_path / "in")]  # fmt: skip
     env_command = f"XDG_DATA_HOME={shlex.quote(str(tmp_path))} {shlex.join(command)}; sleep 60"
     new_tmux_session([TMUX, "new-session", "-d", "-s", console, "-x", "80", "-y", "24", env_command])
     try:
@@ -50,8 +53,27 @@ def test_the_console_shows_the_class_and_leads_its_messages(tmp_path, student):
         tmux("send-keys", "-t", console, "Enter")
         wait_for(ada, "Teacher: look at dJ/dw1")
         wait_for(bob, "Teacher: look at dJ/dw1")
+        # push: every student starts over on the new scenario, their session so
+        # far handed in; a later arrival starts on it too
+        three = tmp_path / "three.toml"
+        three.write_text(dumps(Scenario(layers=3)))
+        tmux("send-keys", "-t", console, "p")
+        tmux("send-keys", "-t", console, "-l", "/nonexistent.toml")
+        tmux("send-keys", "-t", console, "Enter")
+        wait_for(console, "/nonexistent.toml: no such file")  # refused with a line; the prompt stays
+        tmux("send-keys", "-t", console, "C-u")
+        tmux("send-keys", "-t", console, "-l", str(three))
+        tmux("send-keys", "-t", console, "Enter")
+        wait_for(console, "Pushed")
+        assert "w3" in wait_for(ada, "new scenario") and "step 0" in wait_for(ada, "step 0")
+        wait_for(bob, "new scenario")
+        (handed,) = (tmp_path / "in" / "ada").iterdir()
+        assert load_session(handed)[1].step_count == 3
+        cy = student(port, user="cy")
+        wait_for(cy, "Forward pass")
+        assert "w3" in wait_for(cy, "w3")
         pids = [int(p) for p in _grep(log.read_text(), "pid=")]
-        assert len(pids) == 2
+        assert len(pids) == 3
         tmux("send-keys", "-t", console, "q")
         wait_for(console, "q again ends the class")
         tmux("send-keys", "-t", console, "q")

@@ -2,7 +2,8 @@
 it runs under `bptui serve`: it tells the server how the student stands, at
 most STATE_SECONDS apart and only when that changed, shows the teacher's
 messages on the bar, hands the session in on `e` when the class takes
-hand-ins, and leaves it with the server when the app ends, for a resume."""
+hand-ins, starts over on the teacher's push, and leaves its session with
+the server when the app ends, for a resume."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from textual.app import App
 
 from bptui.control import TOLD_ENV, ControlLink, message_text, state_of
 from bptui.numfmt import count
+from bptui.scenario_file import check_settings, scenario_from_settings
 from bptui.session import session_text
 from bptui.session_transfer import session_packets
 
@@ -57,6 +59,27 @@ class ClassLink:
         if not self.link.closed:
             self.link.send_now(session_packets("keep", self._session_text()), LEAVE_SECONDS)
 
+    def _push(self, settings: dict) -> None:
+        """The teacher's new starting point: the session so far is handed
+        in first (when the class takes hand-ins), then stepping starts over."""
+        try:
+            scenario = scenario_from_settings(check_settings(settings, "the teacher's scenario"), "the teacher's scenario")
+            engine = scenario.engine()
+        except ValueError as e:
+            self.app.stepper.say(f"The teacher's scenario could not start here: {e}", warning=True)
+            return
+        s = self.app.stepper
+        if s.hand_in is not None and s.engine.step_count:
+            self.link.queue(session_packets("pushed", self._session_text()))
+        handed = " (your session so far was handed in)" if s.hand_in is not None and s.engine.step_count else ""
+
+        async def start() -> None:
+            await self.app.start_over(engine, scenario)
+            self.app.stepper.say(f"Your teacher started the class on a new scenario{handed}.")
+            self.app.draw()
+
+        self.app.call_later(start)
+
     def _readable(self) -> None:
         stepper = self.app.stepper
         for m in self.link.receive():
@@ -72,6 +95,8 @@ class ClassLink:
                 stepper.say(f"Not handed in: {m['why'][:80]}", warning=True)
             elif kind == "leave":
                 self.app.exit()
+            elif kind == "push" and isinstance(m.get("settings"), dict):
+                self._push(m["settings"])
         self.app.draw()
         if self.link.closed:  # the server has gone; the app goes on alone
             asyncio.get_running_loop().remove_reader(self.link.fileno())

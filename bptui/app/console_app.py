@@ -30,9 +30,11 @@ class ConsoleApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
         Binding("m", "message", "Message"),
+        Binding("p", "push", "Push"),
         Binding("1", "sort(0)", "Sort", key_display="1-9"),
         Binding("q", "quit_class", "End class"),
         Binding("ctrl+q", "quit_class", "End class", show=False, priority=True),
+        Binding("ctrl+c", "quit_class", "End class", show=False, priority=True),
     ]
 
     def __init__(self, room, run_server: Callable[[asyncio.Event], Awaitable[None]]) -> None:
@@ -120,7 +122,8 @@ class ConsoleApp(App[None]):
     # -- keys: in the order they came, each to one method --
 
     async def on_event(self, event: events.Event) -> None:
-        if len(self.screen_stack) == 1 and not event.is_forwarded:
+        ending = isinstance(event, events.Key) and event.key in ("ctrl+c", "ctrl+q")
+        if len(self.screen_stack) == 1 and not event.is_forwarded and not ending:
             if isinstance(event, events.Key) and self.desk.asking is not None:
                 self.desk.key(event.key, event.character)
                 self.draw()
@@ -145,6 +148,10 @@ class ConsoleApp(App[None]):
 
     def action_message(self) -> None:
         self.desk.ask_message()
+        self.draw()
+
+    def action_push(self) -> None:
+        self.desk.ask_push()
         self.draw()
 
     def action_quit_class(self) -> None:

@@ -81,12 +81,31 @@ class BptuiApp(App[None]):
         self._play_timer = None
         self._play_interval: float | None = None
         self._correct_run: CorrectRun | None = None  # the comparison beside a mistaken rule
+        self._bind_actions()
+
+    def _bind_actions(self) -> None:
         # each key's method, parsed once: the stepper's, or the screen's own
         self._actions = {}
         for k in KEYS:
             name, args = parse_action(k.action)[1:]
             owner = self if k.action in APP_ACTIONS else self.stepper
             self._actions[k.action] = (getattr(owner, name if owner is self.stepper else f"action_{name}"), args)
+
+    async def start_over(self, engine: Engine, scenario: Scenario, score: Score | None = None) -> None:
+        """Step another session from here on (the teacher's push): a new
+        stepper, and the panes composed again for its network."""
+        old = self.stepper
+        engine.max_steps = old.engine.max_steps
+        old.stop_play()
+        self.stepper = Stepper(engine, scenario, files=old.files, score=score)
+        self.stepper.hand_in = old.hand_in
+        self.frames = FrameMaker(self.stepper)
+        self._correct_run = None
+        self._bind_actions()
+        await self.recompose()
+        self.query_one("#columns").focus()
+        self.draw(force=True)
+        self.call_after_refresh(self.draw, force=True)
 
     # what tests and the served class read
     @property

@@ -11,6 +11,8 @@ from pathlib import Path
 import asyncssh
 
 from bptui.control import AppState
+from bptui.scenario import Scenario
+from bptui.scenario_file import as_settings, dumps, write_atomically
 
 from bptui.serve.admission import Admission
 from bptui.serve.app_process import AppLimits
@@ -97,6 +99,19 @@ class Classroom:
     def keep(self, name: str, kept_path: Path, state: AppState | None = None) -> None:
         self.log.line(f"kept the session of user={escaped(name)} for {self.settings.resume_minutes:g} min")
         self.let_go(self.kept.keep(name, kept_path, state=state))
+
+    def push(self, scenario: Scenario) -> int:
+        """Make the scenario every student's starting point: those here
+        start over on it (handing in their session first, when the class
+        takes hand-ins), kept sessions are let go, later arrivals start on it.
+        How many students it reached."""
+        write_atomically(self.settings.scenario_file, dumps(scenario), overwrite=True)
+        message = {"kind": "push", "settings": as_settings(scenario)}
+        reached = sum(1 for s in self.sessions if not s.closed and s.link is not None and s.link.send(message))
+        self.let_go(self.kept.all())
+        shown = " ".join(f"{k}={v}" for k, v in as_settings(scenario).items())[:200]
+        self.log.line(f"pushed a new scenario to {reached} student(s): {shown}")
+        return reached
 
     def let_go(self, gone: list[Kept]) -> None:
         """Kept sessions no longer kept: handed in (when the class takes

@@ -256,12 +256,16 @@ class AppSession(asyncssh.SSHServerSession):
             self.room.keep(self.name, path, self.state)
             return
         try:
-            why = self._hand_in_refusal()
+            # what a push hands in is the teacher's doing: never too soon
+            why = self._hand_in_refusal() if purpose == "hand-in" else None
+            if purpose == "pushed" and self.room.settings.hand_in is None:
+                return
             if why is None:
                 try:
                     where = self.room.hand_in(self.name, path.read_text(encoding="utf-8"))
-                    self.last_hand_in = time.monotonic()
-                    self.link.send({"kind": "handed-in", "file": where})
+                    if purpose == "hand-in":
+                        self.last_hand_in = time.monotonic()
+                        self.link.send({"kind": "handed-in", "file": where})
                     return
                 except OSError as e:
                     self.room.log.line(f"could not file the hand-in of {self.who}: {e.strerror or e}")

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from bptui.control import MAX_TEXT, message_text
 from bptui.prompt import Prompt
+from bptui.scenario_file import load
 from bptui.serve.class_table import COLUMNS, Row, class_rows, sort_rows
 
 MESSAGE_LABEL = "message to the class:"
-HINT = "m: a line to every student · 1-9: sort by a column (again: reverse) · q: end"
+PUSH_LABEL = "push the scenario in file:"
+HINT = "m: a line to all · p: push a scenario · 1-9: sort (again: reverse) · q: end"
 
 
 class TeacherDesk:
@@ -48,7 +50,7 @@ class TeacherDesk:
             if self.asking is not None and self.asking.closed:
                 self.asking = None
             return True
-        if self._quit_armed and name != "q":
+        if self._quit_armed and name not in ("q", "ctrl+c", "ctrl+q"):
             self._quit_armed = False
             self.said = "The class goes on."
         return False
@@ -81,6 +83,25 @@ class TeacherDesk:
         self.room.log.line(f"message to the class ({reached} of {len(students)} reached): {line}")
         self.said = f"Sent to {reached} of {len(students)} students: {line}"
         return None
+
+    def ask_push(self) -> None:
+        self.asking = Prompt(PUSH_LABEL, "", self._push, self._not_pushed)
+
+    def _push(self, path: str) -> str | None:
+        if not path.strip():
+            return "type the path of a scenario file (TOML, as s saves it; Esc: push nothing)"
+        try:
+            scenario = load(path.strip())
+            scenario.engine()  # every student starts from a scenario that runs
+        except ValueError as e:  # ScenarioFileError, or a scenario that cannot run
+            return str(e)
+        reached = self.room.push(scenario)
+        handed = "; their sessions so far handed in" if self.room.settings.hand_in else ""
+        self.said = f"Pushed {path.strip()} to {reached} student(s){handed}; later arrivals start on it."
+        return None
+
+    def _not_pushed(self) -> None:
+        self.said = "Nothing pushed."
 
     def _not_sent(self) -> None:
         self.said = "No message sent."
