@@ -34,7 +34,7 @@ READ_AT_ONCE = 32  # packets read in one turn; the rest wait for the next
 # the environment an app tells the server it runs with (what passed the
 # server's filter, shown in the log)
 TOLD_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM")
-MODES = ("walk", "predict", "mistakes", "play")
+MODES = ("walk", "predict", "mistakes", "play", "following")
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ def state_of(stepper) -> AppState:
             ("predict", stepper.predicting),
             ("mistakes", not e.rule.correct),
             ("play", stepper.playing),
+            ("following", stepper.locked),
         )
         if on
     ]

@@ -109,6 +109,13 @@ def load_session_with_score(path: str | os.PathLike, max_steps: int = DEFAULT_MA
         text = read_text(path, limit, f"a session of --max-history {max_steps:,} steps takes at most {limit:,} bytes")
     except UnreadableFile as e:  # a missing file is missing, not damaged
         raise SessionError(str(e)) from None
+    return session_from_text(text, src, max_steps)
+
+
+def session_from_text(text: str, src: str, max_steps: int = DEFAULT_MAX_STEPS) -> tuple[Scenario, Engine, Score]:
+    """As load_session_with_score, from a session's text (the lesson a
+    class follows comes over the control channel, not from a file); `src`
+    names it in messages."""
     try:
         data, first_row = _parse_session(text, src, max_steps)
     except SessionError:

@@ -6,6 +6,7 @@ chooses every part of where it lands. This module never imports Textual."""
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -15,6 +16,7 @@ CHUNK = 3500
 # left to resume later, handed to the teacher (e), or handed in as the
 # teacher's push starts the class over
 PURPOSES = ("keep", "hand-in", "pushed")
+LESSON = ("lesson",)  # down: the lesson a class follows
 
 
 def session_packets(purpose: str, text: str) -> list[dict]:
@@ -30,12 +32,15 @@ class TransferError(ValueError):
 
 
 class SessionReceiver:
-    """One session at a time, written to `path` as its parts come. take()
-    gives the purpose once the last part is in; a part out of order, of
-    another purpose, or past `limit` bytes drops the transfer (TransferError)."""
+    """One session at a time, written to `path` as its parts come (None: held
+    in memory, as `text`). take() gives the purpose once the last part is
+    in; a part out of order, of another purpose, or past `limit` bytes
+    drops the transfer (TransferError)."""
 
-    def __init__(self, path: Path, limit: int) -> None:
+    def __init__(self, path: Path | None, limit: int, purposes: tuple[str, ...] = PURPOSES) -> None:
         self.path = path
+        self.purposes = purposes
+        self.text = ""
         self.limit = limit
         self._file = None
         self._purpose: str | None = None
@@ -44,12 +49,12 @@ class SessionReceiver:
 
     def take(self, m: dict) -> str | None:
         purpose, part, text, last = m.get("purpose"), m.get("part"), m.get("text"), m.get("last")
-        if purpose not in PURPOSES or type(part) is not int or not isinstance(text, str) or not isinstance(last, bool):
+        if purpose not in self.purposes or type(part) is not int or not isinstance(text, str) or not isinstance(last, bool):
             self.drop()
             raise TransferError("not a session packet")
         if part == 0:
             self.drop()
-            self._file = open(self.path, "w", encoding="utf-8")
+            self._file = open(self.path, "w", encoding="utf-8") if self.path is not None else io.StringIO()
             self._purpose = purpose
         elif self._file is None or part != self._next or purpose != self._purpose:
             self.drop()
@@ -62,6 +67,8 @@ class SessionReceiver:
         self._next = part + 1
         if not last:
             return None
+        if self.path is None:
+            self.text = self._file.getvalue()
         self._file.close()
         self._file = None
         self._next = self._size = 0
@@ -72,9 +79,10 @@ class SessionReceiver:
         if self._file is not None:
             self._file.close()
             self._file = None
-            try:
-                os.unlink(self.path)
-            except FileNotFoundError:
-                pass
+            if self.path is not None:
+                try:
+                    os.unlink(self.path)
+                except FileNotFoundError:
+                    pass
         self._next = self._size = 0
         self._purpose = None

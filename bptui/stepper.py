@@ -24,6 +24,7 @@ from bptui.stepper_questions import EXPORT_LABEL, JUMP_LABEL, MAX_JUMP, RATE_LAB
 from bptui.predict import Score
 from bptui.stepper_predict import Predicting
 from bptui.stepper_walk import Walking
+from bptui.stepper_follow import Following
 
 __all__ = ["Stepper", "KeyTaken", "Message", "SPEEDS", "FRAME_RATE", "HINT", "JUMP_LABEL", "MAX_JUMP", "RATE_LABEL", "SET_LABEL",
            "EXPORT_LABEL", "SAVE_LABEL"]  # fmt: skip
@@ -56,7 +57,7 @@ class Message:
     lines: tuple[str, ...] = ()
 
 
-class Stepper(Questions, Nudging, Predicting, Walking):
+class Stepper(Questions, Nudging, Predicting, Walking, Following):
     def __init__(self, engine: Engine, scenario: Scenario, *, files: bool = True, score: Score | None = None) -> None:
         self.engine = engine
         self.scenario = scenario

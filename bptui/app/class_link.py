@@ -15,8 +15,9 @@ from textual.app import App
 from bptui.control import TOLD_ENV, ControlLink, message_text, state_of
 from bptui.numfmt import count
 from bptui.scenario_file import check_settings, scenario_from_settings
-from bptui.session import session_text
-from bptui.session_transfer import session_packets
+from bptui.session import DEFAULT_MAX_STEPS, session_from_text, session_text, size_limit
+from bptui.session_transfer import LESSON, SessionReceiver, session_packets
+from bptui.stepper import Stepper
 
 STATE_SECONDS = 0.5  # the teacher's table is updated within a second
 # an app ending waits at most this long for the server to take its session
@@ -28,6 +29,11 @@ class ClassLink:
         self.app = app
         self.link = link
         self._sent = None
+        # while the teacher leads: the student's own stepper, kept aside, the
+        # lesson's session on its way, and how the lesson's screen stands
+        self.own = None
+        self._lesson = SessionReceiver(None, size_limit(DEFAULT_MAX_STEPS), LESSON)
+        self._lesson_view: dict | None = None
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -43,7 +49,7 @@ class ClassLink:
             self._sent = state
 
     def _session_text(self) -> str:
-        s = self.app.stepper
+        s = self.own or self.app.stepper  # theirs, not the lesson they follow
         return session_text(s.engine, s.scenario, s.score)
 
     def hand_in(self) -> None:
@@ -80,6 +86,51 @@ class ClassLink:
 
         self.app.call_later(start)
 
+    def _lead(self, on: bool, keep_lesson: bool) -> None:
+        if on and self.own is None:
+            self.own = self.app.stepper
+            self.own.stop_play()
+            self.own.asking = None  # a question half typed goes with the lead
+            self.own.say("The teacher is leading: the lesson is on its way…")
+        elif not on and self.own is not None:
+            own, self.own, lesson = self.own, None, self.app.stepper
+            self._lesson.drop()
+            if keep_lesson and lesson is not own:
+                lesson.locked = False
+                lesson.say("The lead has ended: you go on from the lesson's step (your own session was handed in, if the class takes hand-ins).")
+                if own.hand_in is not None and own.engine.step_count:
+                    self.link.queue(session_packets("pushed", session_text(own.engine, own.scenario, own.score)))
+                return
+
+            async def back() -> None:
+                if self.app.stepper is not own:
+                    await self.app.use_stepper(own)
+                own.say("The lead has ended: your own session is back, as you left it.")
+                self.app.draw()
+
+            self.app.call_later(back)
+
+    def _lesson_part(self, m: dict) -> None:
+        try:
+            if self._lesson.take(m) is None:
+                return
+            scenario, engine, score = session_from_text(self._lesson.text, "the lesson")
+        except ValueError:  # TransferError or SessionError: the next lesson says it all again
+            return
+        engine.max_steps = self.own.engine.max_steps
+        lesson = Stepper(engine, scenario, files=self.own.files, score=score)
+        lesson.locked = True
+        if self._lesson_view is not None:
+            lesson.take_lesson_view(self._lesson_view)
+
+        async def follow() -> None:
+            if self.own is None:  # the lead ended meanwhile
+                return
+            await self.app.use_stepper(lesson)
+            self.app.draw()
+
+        self.app.call_later(follow)
+
     def _readable(self) -> None:
         stepper = self.app.stepper
         for m in self.link.receive():
@@ -97,6 +148,14 @@ class ClassLink:
                 self.app.exit()
             elif kind == "push" and isinstance(m.get("settings"), dict):
                 self._push(m["settings"])
+            elif kind == "lead" and isinstance(m.get("on"), bool):
+                self._lead(m["on"], m.get("keep") == "lesson")
+            elif kind == "session" and self.own is not None:
+                self._lesson_part(m)
+            elif kind == "lesson-view" and self.own is not None:
+                self._lesson_view = m
+                if stepper.locked:
+                    stepper.take_lesson_view(m)
         self.app.draw()
         if self.link.closed:  # the server has gone; the app goes on alone
             asyncio.get_running_loop().remove_reader(self.link.fileno())

@@ -22,6 +22,7 @@ from bptui.scenario import Scenario
 from bptui.screens.help_screen import HelpScreen
 from bptui.series import CorrectRun
 from bptui.stepper import KeyTaken, Stepper
+from bptui.stepper_follow import FOLLOWER_ACTIONS
 from bptui.widgets.circuit_view import CircuitView
 from bptui.widgets.code_view import CodeView
 from bptui.widgets.cost_chart import CostChart
@@ -94,18 +95,26 @@ class BptuiApp(App[None]):
     async def start_over(self, engine: Engine, scenario: Scenario, score: Score | None = None) -> None:
         """Step another session from here on (the teacher's push): a new
         stepper, and the panes composed again for its network."""
+        engine.max_steps = self.stepper.engine.max_steps
+        await self.use_stepper(Stepper(engine, scenario, files=self.stepper.files, score=score))
+
+    async def use_stepper(self, stepper: Stepper) -> None:
+        """Show another stepper (a lesson to follow, or the student's own
+        again after it), its panes composed for its network."""
         old = self.stepper
-        engine.max_steps = old.engine.max_steps
         old.stop_play()
-        self.stepper = Stepper(engine, scenario, files=old.files, score=score)
-        self.stepper.hand_in = old.hand_in
+        stepper.hand_in = old.hand_in
+        self.stepper = stepper
         self.frames = FrameMaker(self.stepper)
         self._correct_run = None
         self._bind_actions()
-        await self.recompose()
-        self.query_one("#columns").focus()
+        if stepper.scenario != old.scenario:
+            # another network, maybe: the panes again (a lesson's next state
+            # keeps them, so that only what changed is repainted)
+            await self.recompose()
+            self.query_one("#columns").focus()
+            self.call_after_refresh(self.draw, force=True)
         self.draw(force=True)
-        self.call_after_refresh(self.draw, force=True)
 
     # what tests and the served class read
     @property
@@ -210,7 +219,9 @@ class BptuiApp(App[None]):
                 self.draw()
                 return True
         k = (pane_keys.get(key) if in_pane else None) or BY_KEY.get(key)
-        if k is not None:
+        if k is not None and s.locked and k.action not in FOLLOWER_ACTIONS:
+            s.refuse_while_led()
+        elif k is not None:
             s.before_action(k.action)
             method, args = self._actions[k.action]
             method(*args)

@@ -25,7 +25,7 @@ COLUMNS = (
     ("in", 2),
 )
 # the words a mode takes alone, and in a list of several
-MODE_WORDS = {"walk": ("walk", "walk"), "predict": ("predict", "pred"), "mistakes": ("mistakes", "mist"), "play": ("play", "play")}
+MODE_WORDS = {"walk": ("walk", "walk"), "predict": ("predict", "pred"), "mistakes": ("mistakes", "mist"), "play": ("play", "play"), "following": ("following", "foll")}
 MISSING = "·"  # no value (yet): the app has not said, or the student is absent
 
 
