@@ -12,6 +12,7 @@ from bptui.walk import operations
 # what a follower's own keys may still do: the help and quitting
 FOLLOWER_ACTIONS = ("help", "quit", "quit_now")
 LOCKED = "The teacher is leading: watch (your own session is kept aside until the lead ends)."
+BANNER = "▶ Teacher leading · "  # before the lesson's bar, on every follower's screen
 VIEWS = ("panes", "circuit", "code")
 
 
@@ -66,7 +67,10 @@ class Following:
         self.log_steps, self.chosen, self._landscape_y = v["log_steps"], v["chosen"], v["landscape_y"]
         self._walk, self._walk_pos = walk, v["walk"] if walk is not None else 0
         self._following = v["walk_chain"] if v["walk_chain"] in params else ""
-        self.message = Message(v["text"][:400], v["warning"], tuple(line[:400] for line in v["lines"][:8]))
+        lines = [line[:400] for line in v["lines"][:8]]
+        if lines:
+            lines[0] = BANNER + lines[0]
+        self.message = Message(BANNER + v["text"][:400], v["warning"], tuple(lines))
         self.changed()
         return True
 

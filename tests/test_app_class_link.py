@@ -91,3 +91,64 @@ async def test_e_hands_the_session_in_and_leave_keeps_it(monkeypatch, tmp_path):
     app.class_link.leave()  # what the command does once the app has closed
     parts = [m for m in server.receive() if m["kind"] == "session"]
     assert [receiver.take(m) for m in parts][-1] == "keep" and load_session(tmp_path / "in.json")[1].step_count == 200
+
+
+class _Session:
+    """What the lead needs of a server's session: its link."""
+
+    def __init__(self, link: ControlLink) -> None:
+        self.link, self.closed, self.lead_sent = link, False, (None, None)
+
+
+async def test_a_follower_steps_the_lesson_bit_for_bit_locked_then_gets_its_own_back(tmp_path):
+    import numpy as np
+
+    from bptui.serve.lead import Lead
+    from bptui.stepper import Stepper
+    from bptui.stepper_follow import BANNER, LOCKED
+    from tests.test_serve_teacher import room_of
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sc = Scenario()
+    app = BptuiApp(sc.engine(), sc, files=False, control=ControlLink(theirs))
+    room = room_of(tmp_path)
+    room.sessions.add(_Session(ControlLink(ours)))
+    lesson = Stepper(sc.engine(), sc)
+    lead = Lead(room, lesson)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await keys(pilot, "space", "space")
+        own = app.stepper
+        lesson.engine.step(7)
+        lesson.edit_rate()
+        for k in ["ctrl+u", *"0.3", "enter"]:
+            lesson.key(k, k if len(k) == 1 else None)
+        lesson.step()
+        lesson.walk(1)
+        lesson.walk(1)
+        lesson.toggle_view("circuit")
+        assert lead.start() == 1
+        deadline = time.monotonic() + 10
+        while app.stepper.engine.step_count != 8 and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        await pilot.pause(0.2)
+        f = app.stepper
+        assert f is not own and f.locked
+        # exact replay: every number of the lesson's history, bit for bit
+        assert np.array_equal(f.engine.history_array().view(np.uint64), lesson.engine.history_array().view(np.uint64))
+        assert f.engine.lr == 0.3 and f.view == "circuit" and f.walk_view() is not None
+        assert f.message.text.startswith(BANNER + "The circuit")
+        await keys(pilot, "space", "u", "r")
+        assert app.stepper.engine.step_count == 8 and app.stepper.message.text == LOCKED
+        lesson.walk(1)
+        lead.sync()
+        deadline = time.monotonic() + 10
+        while app.stepper._walk_pos != 3 and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert app.stepper._walk_pos == 3
+        lead.end(keep_lesson=False)
+        deadline = time.monotonic() + 10
+        while app.stepper is not own and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert app.stepper is own and own.engine.step_count == 2 and not own.locked
+        await keys(pilot, "space")
+        assert own.engine.step_count == 3

@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 
 from bptui.app.console_app import ConsoleApp
+from bptui.scenario import Scenario
+from bptui.scenario_file import dumps
+from bptui.serve.teacher import TeacherDesk
 from tests.test_serve_teacher import FakeSession, room_of, stepped
 
 
@@ -19,6 +22,7 @@ def table_rows(app: ConsoleApp) -> list[list[str]]:
 
 async def test_the_console_shows_sorts_messages_and_ends_the_class(tmp_path):
     room = room_of(tmp_path, roster=frozenset({"ada", "bob", "cy"}))
+    room.settings.scenario_file.write_text(dumps(Scenario()))
     students = [FakeSession("ada", stepped(4), 0.0, 0.0), FakeSession("bob", stepped(2), 0.0, 0.0)]
     room.sessions.update(students)
     stopped = asyncio.Event()
@@ -29,7 +33,9 @@ async def test_the_console_shows_sorts_messages_and_ends_the_class(tmp_path):
         await stop.wait()
         stopped.set()
 
-    app = ConsoleApp(room, run_server)
+    stop = asyncio.Event()
+    server = asyncio.get_running_loop().create_task(run_server(stop))
+    app = ConsoleApp(TeacherDesk(room), server, stop)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.1)
         app.draw()
@@ -49,4 +55,5 @@ async def test_the_console_shows_sorts_messages_and_ends_the_class(tmp_path):
         assert not stopped.is_set() and "q again" in str(app.said.render())
         await pilot.press("q")
         await asyncio.wait_for(stopped.wait(), 5)
-    assert app.error is None
+        await pilot.pause(0.1)
+    assert app.return_value is None and server.done()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bptui.control import AppState, state_of
 from bptui.scenario import Scenario
+from bptui.scenario_file import dumps
 from bptui.serve.class_table import COLUMNS, MISSING, class_rows, duration, sort_rows
 from bptui.serve.classroom import Classroom, Settings
 from bptui.serve.log import FoldingLog
@@ -31,6 +32,7 @@ def room_of(tmp_path: Path, roster=None) -> Classroom:
     lines: list[str] = []
     log = FoldingLog(quiet=True)
     log.listeners.append(lines.append)
+    (tmp_path / "scenario.toml").write_text(dumps(Scenario()))
     room = Classroom(Settings(tmp_path / "scenario.toml", roster=roster, hand_in=tmp_path), log)
     room.lines = lines
     return room

@@ -34,6 +34,7 @@ class ClassLink:
         self.own = None
         self._lesson = SessionReceiver(None, size_limit(DEFAULT_MAX_STEPS), LESSON)
         self._lesson_view: dict | None = None
+        self._lesson_stepper = None  # the latest lesson, on screen or on its way
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -93,8 +94,9 @@ class ClassLink:
             self.own.asking = None  # a question half typed goes with the lead
             self.own.say("The teacher is leading: the lesson is on its way…")
         elif not on and self.own is not None:
-            own, self.own, lesson = self.own, None, self.app.stepper
+            own, self.own, lesson = self.own, None, self._lesson_stepper or self.app.stepper
             self._lesson.drop()
+            self._lesson_stepper = self._lesson_view = None
             if keep_lesson and lesson is not own:
                 lesson.locked = False
                 lesson.say("The lead has ended: you go on from the lesson's step (your own session was handed in, if the class takes hand-ins).")
@@ -122,6 +124,7 @@ class ClassLink:
         lesson.locked = True
         if self._lesson_view is not None:
             lesson.take_lesson_view(self._lesson_view)
+        self._lesson_stepper = lesson
 
         async def follow() -> None:
             if self.own is None:  # the lead ended meanwhile
@@ -154,8 +157,8 @@ class ClassLink:
                 self._lesson_part(m)
             elif kind == "lesson-view" and self.own is not None:
                 self._lesson_view = m
-                if stepper.locked:
-                    stepper.take_lesson_view(m)
+                if self._lesson_stepper is not None:
+                    self._lesson_stepper.take_lesson_view(m)
         self.app.draw()
         if self.link.closed:  # the server has gone; the app goes on alone
             asyncio.get_running_loop().remove_reader(self.link.fileno())

@@ -1,9 +1,11 @@
 """The teacher's console: `bptui serve` run in a terminal. The server runs
-in this app's event loop; the screen shows the class table (who is here,
-their step, J, rate, what they are doing, their predict score, how long
-they have been idle, their hand-ins), the log's last lines and a line for
-the question or what the last key did. Every key goes to one method of the
-desk (bptui.serve.teacher), in the order keys came; this only draws."""
+in the event loop this app and the lesson (bptui.app.lesson_app) take
+turns on: Tab goes to the lesson, Ctrl-T comes back. The screen shows the
+class table (who is here, their step, J, rate, what they are doing, their
+predict score, how long they have been idle, their hand-ins), the log's
+last lines and a line for the question or what the last key did. Every key
+goes to one method of the desk (bptui.serve.teacher), in the order keys
+came; this only draws."""
 
 from __future__ import annotations
 
@@ -16,11 +18,11 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, RichLog, Static
 
 from bptui.serve.class_table import COLUMNS
-from bptui.serve.teacher import TeacherDesk
+from bptui.serve.teacher import LOG_LINES, TeacherDesk
 from bptui.widgets.prompt_line import PromptLine
 
 TABLE_SECONDS = 1.0  # the table is redrawn this often (students say how they stand twice a second)
-LOG_LINES = 500  # the log pane keeps this many; --log FILE keeps them all
+LEAD_SECONDS = 0.5  # a lead reaches students who arrive during it this soon
 SORT_KEYS = {str(n + 1): n for n in range(len(COLUMNS))}
 
 
@@ -29,6 +31,8 @@ class ConsoleApp(App[None]):
     TITLE = "bptui serve"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
+        Binding("tab", "lesson", "Lesson", priority=True),
+        Binding("L", "lead", "Lead"),
         Binding("m", "message", "Message"),
         Binding("p", "push", "Push"),
         Binding("1", "sort(0)", "Sort", key_display="1-9"),
@@ -37,17 +41,14 @@ class ConsoleApp(App[None]):
         Binding("ctrl+c", "quit_class", "End class", show=False, priority=True),
     ]
 
-    def __init__(self, room, run_server: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    def __init__(self, desk: TeacherDesk, server: asyncio.Task, stop: asyncio.Event) -> None:
         super().__init__()
-        self.desk = TeacherDesk(room)
-        self.room = room
-        self._run_server = run_server
-        self.error: BaseException | None = None
-        self._stop = asyncio.Event()
-        self._early: list[str] = []  # log lines from before the pane exists
+        self.desk = desk
+        self.room = desk.room
+        self._server = server  # ends when the class does: this app then exits
+        self._stop = stop
         self._shown_order: list[str] = []
         self._shown_cells: dict[str, tuple[str, ...]] = {}
-        room.log.listeners.append(self._log_line)
 
     def compose(self) -> ComposeResult:
         self.header = Static(id="header")
@@ -65,27 +66,21 @@ class ConsoleApp(App[None]):
     def on_mount(self) -> None:
         for heading, width in COLUMNS:
             self.table.add_column(heading, width=width, key=heading)
-        for line in self._early:
+        for line in self.desk.log_lines:
             self.log_pane.write(line)
-        self._early.clear()
+        self.desk.on_log_line = self.log_pane.write
         self.table.focus()
         self.draw()
         self.set_interval(TABLE_SECONDS, self.draw)
-        self._server = asyncio.get_running_loop().create_task(self._serve())
+        self.set_interval(LEAD_SECONDS, self.desk.lead.sync)
+        self._server.add_done_callback(self._class_over)
 
-    async def _serve(self) -> None:
-        try:
-            await self._run_server(self._stop)
-        except Exception as e:  # could not listen, say: the command says why
-            self.error = e
+    def on_unmount(self) -> None:
+        self.desk.on_log_line = None
+        self._server.remove_done_callback(self._class_over)
+
+    def _class_over(self, _task) -> None:
         self.exit()
-
-    def _log_line(self, line: str) -> None:
-        pane = getattr(self, "log_pane", None)
-        if pane is not None and pane.is_mounted:
-            pane.write(line)
-        else:
-            self._early.append(line)
 
     # -- drawing: what the desk holds --
 
@@ -150,6 +145,14 @@ class ConsoleApp(App[None]):
         self.desk.ask_message()
         self.draw()
 
+    def action_lesson(self) -> None:
+        if self.desk.asking is None:
+            self.exit("lesson")
+
+    def action_lead(self) -> None:
+        self.desk.toggle_lead()
+        self.draw()
+
     def action_push(self) -> None:
         self.desk.ask_push()
         self.draw()
@@ -163,7 +166,25 @@ class ConsoleApp(App[None]):
 def run_console(room, run_server: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     """Run the server under the console until the teacher ends the class;
     an error the server met (it could not listen) is raised here."""
-    app = ConsoleApp(room, run_server)
-    app.run()
-    if app.error is not None:
-        raise app.error
+    asyncio.run(_take_turns(room, run_server))
+
+
+async def _take_turns(room, run_server) -> None:
+    from bptui.app.lesson_app import LessonApp
+
+    desk = TeacherDesk(room)
+    stop = asyncio.Event()
+    server = asyncio.get_running_loop().create_task(run_server(stop))
+    app: App = ConsoleApp(desk, server, stop)
+    while True:
+        turn = await app.run_async()
+        if server.done():
+            break
+        if turn == "lesson":
+            app = LessonApp(desk, server, stop)
+        elif turn == "console":
+            app = ConsoleApp(desk, server, stop)
+        else:  # the app ended itself (a signal): the class ends too
+            stop.set()
+            break
+    await server

@@ -70,12 +70,14 @@ class BptuiApp(App[None]):
         files: bool = True,
         score: Score | None = None,
         control: ControlLink | None = None,
+        stepper: Stepper | None = None,
     ) -> None:
         super().__init__()
         # the classroom's channel, under bptui serve
         self.class_link = ClassLink(self, control) if control is not None else None
         write_spans_from_where_they_start()
-        self.stepper = Stepper(engine, scenario, files=files, score=score)
+        # (a stepper given goes on where it stands: the teacher's lesson)
+        self.stepper = stepper or Stepper(engine, scenario, files=files, score=score)
         self.frames = FrameMaker(self.stepper)
         self._drawn = -1  # the stepper version last drawn
         self._draw_pending = False

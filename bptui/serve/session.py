@@ -66,6 +66,7 @@ class AppSession(asyncssh.SSHServerSession):
         self.last_hand_in = -HAND_IN_SPACING
         self.leaving = False  # asked to leave (or hung up on)
         self.ended = asyncio.Event()  # the app has gone and its session is kept
+        self.lead_sent = (None, None)  # what of the teacher's lead this app has been sent
 
     @property
     def name(self) -> str:

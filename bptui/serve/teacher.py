@@ -1,23 +1,39 @@
 """The teacher's console with no screen: the class table's order, the
-question being asked (a message for the class), the line at the bottom, and
-one method a key. The console (bptui.app.console_app) maps keys here and
+lesson (the teacher's own stepper) and its lead, the question being asked
+(a message, a scenario to push, how to end a lead), the line at the bottom,
+the log's last lines, and one method a key. The console (bptui.app.console_app) maps keys here and
 draws what this holds; tests drive it directly. Never imports Textual."""
 
 from __future__ import annotations
 
+from collections import deque
+
 from bptui.control import MAX_TEXT, message_text
 from bptui.prompt import Prompt
 from bptui.scenario_file import load
+from bptui.serve.lead import Lead
+from bptui.stepper import Stepper
 from bptui.serve.class_table import COLUMNS, Row, class_rows, sort_rows
 
 MESSAGE_LABEL = "message to the class:"
-PUSH_LABEL = "push the scenario in file:"
-HINT = "m: a line to all · p: push a scenario · 1-9: sort (again: reverse) · q: end"
+PUSH_LABEL = "push the scenario in file (empty: the lesson's):"
+END_LEAD_LABEL = "end the lead: (o)wn sessions back, or on from the (l)esson?"
+HINT = "Tab: the lesson · L: lead · m: a line to all · p: push · 1-9: sort · q: end"
+LOG_LINES = 500  # the console's pane shows the last of these; --log FILE keeps them all
 
 
 class TeacherDesk:
     def __init__(self, room) -> None:
         self.room = room  # a bptui.serve.classroom.Classroom
+        # the lesson starts where the students do
+        scenario = load(room.settings.scenario_file)
+        engine = scenario.engine()
+        engine.max_steps = room.settings.max_history
+        self.lesson = Stepper(engine, scenario)
+        self.lead = Lead(room, self.lesson)
+        self.log_lines: deque[str] = deque(maxlen=LOG_LINES)
+        self.on_log_line = None  # the console's pane, while it is on screen
+        room.log.listeners.append(self._log_line)
         self.sort_column = 0
         self.descending = False
         self.asking: Prompt | None = None
@@ -28,12 +44,19 @@ class TeacherDesk:
     def rows(self, now: float | None = None) -> list[Row]:
         return sort_rows(class_rows(self.room, now), self.sort_column, self.descending)
 
+    def _log_line(self, line: str) -> None:
+        self.log_lines.append(line)
+        if self.on_log_line is not None:
+            self.on_log_line(line)
+
     def header(self) -> str:
         here = sum(1 for s in self.room.sessions if not s.closed)
         roster = self.room.settings.roster
         of = f" of {len(roster)}" if roster is not None else ""
         away = len(self.room.kept)
         parts = [f"{here}{of} here"]
+        if self.lead.on:
+            parts.insert(0, "LEADING")
         if away:
             parts.append(f"{away} away")
         parts.append(f"{sum(self.room.hand_ins.values())} hand-ins" if self.room.settings.hand_in else "no hand-ins")
@@ -84,20 +107,43 @@ class TeacherDesk:
         self.said = f"Sent to {reached} of {len(students)} students: {line}"
         return None
 
+    def toggle_lead(self) -> None:
+        """L: lead the class through the lesson, or end the lead (asking
+        where the students go on from)."""
+        if not self.lead.on:
+            reached = self.lead.start()
+            self.said = f"Leading: {reached} student(s) follow the lesson (Tab: step it; L again: end the lead)."
+            return
+        self.asking = Prompt(END_LEAD_LABEL, "o", self._end_lead, self._lead_goes_on, max_length=8)
+
+    def _end_lead(self, answer: str) -> str | None:
+        choice = answer.strip().lower()
+        if choice not in ("o", "own", "l", "lesson"):
+            return "o: their own sessions, as they left them · l: on from the lesson's state"
+        keep_lesson = choice.startswith("l")
+        n = self.lead.end(keep_lesson)
+        self.said = f"The lead has ended: {n} student(s) " + ("go on from the lesson." if keep_lesson else "are back in their own sessions.")
+        return None
+
+    def _lead_goes_on(self) -> None:
+        self.said = "The lead goes on."
+
     def ask_push(self) -> None:
         self.asking = Prompt(PUSH_LABEL, "", self._push, self._not_pushed)
 
     def _push(self, path: str) -> str | None:
-        if not path.strip():
-            return "type the path of a scenario file (TOML, as s saves it; Esc: push nothing)"
-        try:
-            scenario = load(path.strip())
-            scenario.engine()  # every student starts from a scenario that runs
-        except ValueError as e:  # ScenarioFileError, or a scenario that cannot run
-            return str(e)
+        if path.strip():
+            try:
+                scenario = load(path.strip())
+                scenario.engine()  # every student starts from a scenario that runs
+            except ValueError as e:  # ScenarioFileError, or a scenario that cannot run
+                return str(e)
+        else:
+            scenario = self.lesson.scenario
         reached = self.room.push(scenario)
         handed = "; their sessions so far handed in" if self.room.settings.hand_in else ""
-        self.said = f"Pushed {path.strip()} to {reached} student(s){handed}; later arrivals start on it."
+        what = path.strip() or "the lesson's scenario"
+        self.said = f"Pushed {what} to {reached} student(s){handed}; later arrivals start on it."
         return None
 
     def _not_pushed(self) -> None:

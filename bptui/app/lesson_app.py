@@ -1,0 +1,74 @@
+"""The lesson: the teacher's own stepper, in the console's terminal, with
+every key of the students' app. It is the same app (bptui.app.stepper_app),
+given the desk's stepper, so it goes on where it stood each time Tab brings
+it back; and L leads the class through it, or ends the lead. After every
+frame the lead sends the followers what changed (bptui.serve.lead)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import events
+from textual.binding import Binding
+
+from bptui.app.stepper_app import BptuiApp
+
+LESSON_SAYS = "The lesson: your own stepper. L: lead the class through it · Ctrl-T: back to the class table."
+
+
+class LessonApp(BptuiApp):
+    BINDINGS = [
+        *BptuiApp.BINDINGS,
+        Binding("ctrl+t", "console", "Class", priority=True),
+        Binding("L", "lead", "Lead"),
+    ]
+    TITLE = "bptui serve: the lesson"
+
+    def __init__(self, desk, server: asyncio.Task, stop: asyncio.Event) -> None:
+        lesson = desk.lesson
+        super().__init__(lesson.engine, lesson.scenario, stepper=lesson)
+        self.desk = desk
+        self._server = server
+        self._stop = stop
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.notify(LESSON_SAYS, timeout=4)
+        self.draw()
+        self._server.add_done_callback(self._class_over)
+
+    def on_unmount(self) -> None:
+        self._server.remove_done_callback(self._class_over)
+
+    def _class_over(self, _task) -> None:
+        self.exit()
+
+    def route_key(self, event: events.Key) -> bool:
+        if self.stepper.asking is None and event.key == "L":
+            self.action_lead()
+            return True
+        return super().route_key(event)
+
+    def _draw_now(self) -> None:
+        super()._draw_now()
+        self.desk.lead.sync()  # the followers see this frame's state too
+
+    def action_console(self) -> None:
+        self.exit("console")
+
+    def action_lead(self) -> None:
+        if self.desk.lead.on:
+            self.desk.toggle_lead()  # the question of where students go on from is the console's
+            self.exit("console")
+            return
+        self.desk.toggle_lead()
+        # the teacher's own note: a toast, not the bar the followers see
+        self.notify(self.desk.said, timeout=4)
+        self.draw()
+
+    def action_quit(self) -> None:
+        """q in the lesson goes back to the class table (the class ends there)."""
+        self.exit("console")
+
+    def action_quit_now(self) -> None:
+        self.exit("console")
