@@ -15,7 +15,7 @@ from bptui.scenario_file import dumps
 from bptui.session import load_session
 from tests.test_serve import TMUX, _grep, free_port, pytestmark, tmux, wait_dead, wait_for  # noqa: F401
 from tests.test_serve import student  # noqa: F401  (the fixture)
-from tests.test_serve_class import step
+from tests.test_serve_class import expected_after, step
 from tests.test_terminal import new_tmux_session
 
 
@@ -53,6 +53,30 @@ def test_the_console_shows_the_class_and_leads_its_messages(tmp_path, student):
         tmux("send-keys", "-t", console, "Enter")
         wait_for(ada, "Teacher: look at dJ/dw1")
         wait_for(bob, "Teacher: look at dJ/dw1")
+        # lead: Tab to the lesson, step it, L; the students follow, locked
+        tmux("send-keys", "-t", console, "Tab")
+        wait_for(console, "The lesson")
+        for _ in range(6):
+            tmux("send-keys", "-t", console, "Space")
+        wait_for(console, "step 6")
+        tmux("send-keys", "-t", console, "L")
+        for s in (ada, bob):
+            wait_for(s, "Teacher leading")
+            wait_for(s, "step 6")
+        tmux("send-keys", "-t", ada, "Space")
+        wait_for(ada, "The teacher is leading: watch")
+        tmux("send-keys", "-t", console, "Space")
+        assert "step 7" in wait_for(ada, "step 7")
+        expected = expected_after(7)
+        assert f"J {expected.loss:.7g}" in wait_for(bob, "step 7").replace("\n", " ")
+        # L again, in the lesson: the console asks where they go on from; Enter: their own
+        tmux("send-keys", "-t", console, "L")
+        wait_for(console, "end the lead")
+        tmux("send-keys", "-t", console, "Enter")
+        wait_for(console, "are back in their own sessions")
+        wait_for(ada, "your own session is back")
+        wait_for(ada, "step 3")
+        wait_for(bob, "step 1")
         # push: every student starts over on the new scenario, their session so
         # far handed in; a later arrival starts on it too
         three = tmp_path / "three.toml"
