@@ -69,7 +69,23 @@ def test_the_console_shows_the_class_and_leads_its_messages(tmp_path, student):
         assert "step 7" in wait_for(ada, "step 7")
         expected = expected_after(7)
         assert f"J {expected.loss:.7g}" in wait_for(bob, "step 7").replace("\n", " ")
-        # L again, in the lesson: the console asks where they go on from; Enter: their own
+        # ask: the lesson's next operation goes to every follower as a question
+        tmux("send-keys", "-t", console, "A")
+        wait_for(ada, "Your teacher asks: z1")
+        wait_for(bob, "Your teacher asks: z1")
+        trace = expected.trace.values
+        tmux("send-keys", "-t", ada, "-l", f"{trace['w1'] * trace['x']:.6g}")
+        tmux("send-keys", "-t", ada, "Enter")
+        tmux("send-keys", "-t", bob, "-l", "3")
+        tmux("send-keys", "-t", bob, "Enter")
+        wait_for(ada, "is in: the teacher reveals it")
+        tmux("send-keys", "-t", console, "C-t")
+        wait_for(console, "2 of 2 answered, 1 right")
+        tmux("send-keys", "-t", console, "R")
+        assert "✓ yours" in wait_for(ada, "The answer: z1")
+        assert "✗ yours was 3" in wait_for(bob, "The answer: z1")
+        wait_for(console, "revealed: z1")
+        # L again: the console asks where they go on from; Enter: their own
         tmux("send-keys", "-t", console, "L")
         wait_for(console, "end the lead")
         tmux("send-keys", "-t", console, "Enter")

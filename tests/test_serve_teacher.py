@@ -133,3 +133,58 @@ def test_q_twice_ends_the_class_and_another_key_between_goes_on(tmp_path):
 
 def test_durations_fit_four_cells():
     assert [duration(s) for s in (0, 59, 60, 3599, 3600, 86399, 86400, 1e12)] == ["0s", "59s", "1m", "59m", "1h", "23h", "1d", "999d"]
+
+
+class FakeLink:
+    def __init__(self) -> None:
+        self.outbox, self.closed, self.sent = [], False, []
+
+    def queue(self, messages: list[dict]) -> None:
+        self.sent += messages
+
+
+class Follower(FakeSession):
+    def __init__(self, name: str) -> None:
+        super().__init__(name, None, 0.0, 0.0)
+        self.link, self.lead_sent = FakeLink(), (None, None)
+
+
+def test_ask_counts_answers_names_mistakes_and_reveal_walks_on(tmp_path):
+    from bptui.walk import operations
+
+    room = room_of(tmp_path)
+    students = [Follower(n) for n in ("ada", "bob", "cy", "dee")]
+    room.sessions.update(students)
+    desk = TeacherDesk(room)
+    desk.ask_class()
+    assert "L leads first" in desk.said
+    desk.toggle_lead()
+    # walk the lesson to the factor dh/dz1
+    ops = operations(desk.lesson.engine)
+    at = next(k for k, op in enumerate(ops) if op.kind == "backward" and "dh/dz1" in op.lines[0])
+    for _ in range(at):
+        desk.lesson.walk(1)
+    desk.ask_class()
+    asked = [m for m in students[0].link.sent if m["kind"] == "ask"]
+    assert len(asked) == 1 and asked[0]["symbol"] == "dh/dz1"
+    values = desk.lesson.engine.trace.values
+    h, o = values["h"], values["o"]
+    # ada right, bob the classic slip o(1 − o), cy something else, dee silent
+    for s, text in ((students[0], f"{h * (1 - h):.6g}"), (students[1], f"{o * (1 - o):.6g}"), (students[2], "7")):
+        assert room.question.take(s.name, {"kind": "answer", "id": asked[0]["id"], "text": text})
+    assert not room.question.take("eve", {"kind": "answer", "id": asked[0]["id"], "text": "not a number"})
+    lines = desk.question_lines()
+    assert lines[1] == "3 of 4 answered, 1 right"
+    assert any(line.startswith("1 used ") and "o(1 − o)" in line for line in lines), lines
+    counts, lo, hi = room.question.histogram()
+    typed = [float(f"{h * (1 - h):.6g}"), float(f"{o * (1 - o):.6g}"), 7.0]
+    assert sum(counts) == 3 and lo == min(*typed, h * (1 - h)) and hi == 7
+    walked = desk.lesson._walk_pos
+    desk.reveal()
+    assert desk.lesson._walk_pos == walked + 1
+    reveals = {s.name: [m for m in s.link.sent if m["kind"] == "reveal"][0] for s in students}
+    assert reveals["ada"]["yours_right"] is True and reveals["ada"]["value"] == h * (1 - h)
+    assert reveals["bob"]["yours_right"] is False and "o(1 − o)" in reveals["bob"]["mistake"]
+    assert reveals["dee"]["yours"] is None and reveals["dee"]["right"] == 1 and reveals["dee"]["answered"] == 3
+    # answers after the reveal do not count
+    assert not room.question.take("dee", {"kind": "answer", "id": asked[0]["id"], "text": "1"})

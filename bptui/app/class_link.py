@@ -13,7 +13,10 @@ import os
 from textual.app import App
 
 from bptui.control import TOLD_ENV, ControlLink, message_text, state_of
-from bptui.numfmt import count
+from bptui.numfmt import count, fmt
+from bptui.prompt import Prompt
+from bptui.scenario import parse_finite
+from bptui.stepper_predict import RIGHT, WRONG
 from bptui.scenario_file import check_settings, scenario_from_settings
 from bptui.session import DEFAULT_MAX_STEPS, session_from_text, session_text, size_limit
 from bptui.session_transfer import LESSON, SessionReceiver, session_packets
@@ -35,6 +38,8 @@ class ClassLink:
         self._lesson = SessionReceiver(None, size_limit(DEFAULT_MAX_STEPS), LESSON)
         self._lesson_view: dict | None = None
         self._lesson_stepper = None  # the latest lesson, on screen or on its way
+        self._asked = None  # (the question's number, the stepper asking it)
+        self._reveal_line = ""  # the last reveal, shown again once the lesson walks on
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -112,6 +117,50 @@ class ClassLink:
 
             self.app.call_later(back)
 
+    def _ask(self, m: dict) -> None:
+        """The teacher asks the class for the lesson's next number."""
+        number, symbol, prompt = m.get("id"), m.get("symbol"), m.get("prompt")
+        if type(number) is not int or not isinstance(symbol, str) or not isinstance(prompt, str):
+            return
+        symbol, prompt = symbol[:40], prompt[:160]
+        stepper = self._lesson_stepper or self.app.stepper
+
+        def answered(text: str) -> str | None:
+            if not text.strip():
+                return "type your answer, a number (Esc: not now)"
+            try:
+                parse_finite(text, "The answer")
+            except ValueError as e:
+                return str(e)
+            self.link.send({"kind": "answer", "id": number, "text": text.strip()[:64]})
+            stepper.say(f"Your answer {symbol} = {text.strip()} is in: the teacher reveals it to everyone.")
+            return None
+
+        stepper.ask(Prompt(f"{symbol} =", "", answered, lambda: stepper.say("Not answered (the teacher's question stays until the reveal)."),
+                           fresh=False, context=(f"Your teacher asks: {prompt}",)))  # fmt: skip
+        self._asked = (number, stepper)
+
+    def _reveal(self, m: dict) -> None:
+        number, value = m.get("id"), m.get("value")
+        if type(number) is not int or not isinstance(value, (int, float)) or isinstance(value, bool):
+            return
+        symbol = str(m.get("symbol", "?"))[:40]
+        right, answered = m.get("right"), m.get("answered")
+        count_line = f"{right} of {answered} right" if type(right) is int and type(answered) is int else ""
+        asked = self._asked
+        stepper = asked[1] if asked and asked[0] == number else self.app.stepper
+        stepper.asking = None
+        yours = m.get("yours")
+        if not isinstance(yours, str):
+            mine = "you did not answer"
+        elif m.get("yours_right") is True:
+            mine = f"{RIGHT} yours, {yours[:20]}, is right"
+        else:
+            why = m.get("mistake")
+            mine = f"{WRONG} yours was {yours[:20]}" + (f": that is {why[:120]}" if isinstance(why, str) else "")
+        self._reveal_line = f"The answer: {symbol} = {fmt(float(value))} · {count_line} · {mine}"
+        stepper.say(self._reveal_line)
+
     def _lesson_part(self, m: dict) -> None:
         try:
             if self._lesson.take(m) is None:
@@ -151,14 +200,22 @@ class ClassLink:
                 self.app.exit()
             elif kind == "push" and isinstance(m.get("settings"), dict):
                 self._push(m["settings"])
+            elif kind == "ask" and self.own is not None:
+                self._ask(m)
+            elif kind == "reveal" and self.own is not None:
+                self._reveal(m)
             elif kind == "lead" and isinstance(m.get("on"), bool):
                 self._lead(m["on"], m.get("keep") == "lesson")
             elif kind == "session" and self.own is not None:
                 self._lesson_part(m)
             elif kind == "lesson-view" and self.own is not None:
                 self._lesson_view = m
-                if self._lesson_stepper is not None:
-                    self._lesson_stepper.take_lesson_view(m)
+                lesson = self._lesson_stepper
+                if lesson is not None and lesson.take_lesson_view(m) and self._reveal_line:
+                    # the answer stays in view above where the lesson walks on
+                    lesson.explain((self._reveal_line, *(lesson.message.lines[:1] or (lesson.message.text,))))
+                    self._reveal_line = ""
+                    lesson.asking = None
         self.app.draw()
         if self.link.closed:  # the server has gone; the app goes on alone
             asyncio.get_running_loop().remove_reader(self.link.fileno())

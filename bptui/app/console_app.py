@@ -33,6 +33,8 @@ class ConsoleApp(App[None]):
     BINDINGS = [
         Binding("tab", "lesson", "Lesson", priority=True),
         Binding("L", "lead", "Lead"),
+        Binding("A", "ask", "Ask"),
+        Binding("R", "reveal", "Reveal"),
         Binding("m", "message", "Message"),
         Binding("p", "push", "Push"),
         Binding("1", "sort(0)", "Sort", key_display="1-9"),
@@ -53,11 +55,13 @@ class ConsoleApp(App[None]):
     def compose(self) -> ComposeResult:
         self.header = Static(id="header")
         self.table = DataTable(id="table", cursor_type="row", zebra_stripes=True)
+        self.question = Static(id="question")
         self.log_pane = RichLog(id="log", max_lines=LOG_LINES, wrap=False)
         self.prompt = PromptLine(id="prompt")
         self.said = Static(id="said")
         yield self.header
         yield self.table
+        yield self.question
         yield self.log_pane
         yield self.prompt
         yield self.said
@@ -87,6 +91,9 @@ class ConsoleApp(App[None]):
     def draw(self) -> None:
         d = self.desk
         self.header.update(d.header())
+        asked = d.question_lines()
+        self.question.display = bool(asked)
+        self.question.update("\n".join(asked))
         self.prompt.display = d.asking is not None
         self.prompt.show(d.asking)
         reason = d.asking.reason if d.asking is not None else ""
@@ -151,6 +158,14 @@ class ConsoleApp(App[None]):
 
     def action_lead(self) -> None:
         self.desk.toggle_lead()
+        self.draw()
+
+    def action_ask(self) -> None:
+        self.desk.ask_class()
+        self.draw()
+
+    def action_reveal(self) -> None:
+        self.desk.reveal()
         self.draw()
 
     def action_push(self) -> None:

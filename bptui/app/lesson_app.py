@@ -21,6 +21,8 @@ class LessonApp(BptuiApp):
         *BptuiApp.BINDINGS,
         Binding("ctrl+t", "console", "Class", priority=True),
         Binding("L", "lead", "Lead"),
+        Binding("A", "ask", "Ask"),
+        Binding("R", "reveal", "Reveal"),
     ]
     TITLE = "bptui serve: the lesson"
 
@@ -44,14 +46,24 @@ class LessonApp(BptuiApp):
         self.exit()
 
     def route_key(self, event: events.Key) -> bool:
-        if self.stepper.asking is None and event.key == "L":
-            self.action_lead()
+        teachers = {"L": self.action_lead, "A": self.action_ask, "R": self.action_reveal}
+        if self.stepper.asking is None and event.key in teachers:
+            teachers[event.key]()
             return True
         return super().route_key(event)
 
     def _draw_now(self) -> None:
         super()._draw_now()
         self.desk.lead.sync()  # the followers see this frame's state too
+
+    def action_ask(self) -> None:
+        self.desk.ask_class()
+        self.notify(self.desk.said, timeout=4)
+
+    def action_reveal(self) -> None:
+        self.desk.reveal()
+        self.notify(self.desk.said, timeout=4)
+        self.draw()
 
     def action_console(self) -> None:
         self.exit("console")

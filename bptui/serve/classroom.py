@@ -81,6 +81,7 @@ class Classroom:
         self.kept = KeptSessions(work / "kept", settings.resume_minutes, settings.max_sessions)
         self.hand_ins: Counter[str] = Counter()  # by name
         self.connect_line = ""  # the ssh command students type, once listening
+        self.question = None  # the question the class is answering (a ClassQuestion), if any
 
     def app_args(self, resume: Path | None = None) -> list[str]:
         """A student's `bptui` arguments: from the class's scenario, or from

@@ -67,6 +67,14 @@ class Lead:
             current += 1
         return current
 
+    def send_all(self, message: dict) -> int:
+        """One message to every follower, after what they were sent before."""
+        self.sync()
+        followers = self.followers()
+        for s in followers:
+            s.link.queue([message])
+        return len(followers)
+
     def end(self, keep_lesson: bool) -> int:
         """Every follower goes back to their own session, or goes on from
         the lesson's state."""

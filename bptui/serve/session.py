@@ -229,6 +229,8 @@ class AppSession(asyncssh.SSHServerSession):
                 self.state = AppState.from_message(m) or self.state
             elif m["kind"] == "session":
                 self._session_part(m)
+            elif m["kind"] == "answer" and self.room.question is not None:
+                self.room.question.take(self.name, m)
             elif m["kind"] == "hello" and self.told_env is None and isinstance(m.get("env"), dict):
                 told = {k: v for k, v in m["env"].items() if isinstance(k, str) and isinstance(v, str)}
                 self.told_env, passed = told, client_environment(told)[0]

@@ -11,6 +11,9 @@ from collections import deque
 from bptui.control import MAX_TEXT, message_text
 from bptui.prompt import Prompt
 from bptui.scenario_file import load
+from bptui.numfmt import fmt
+from bptui.predict import walk_questions
+from bptui.serve.class_question import ClassQuestion
 from bptui.serve.lead import Lead
 from bptui.stepper import Stepper
 from bptui.serve.class_table import COLUMNS, Row, class_rows, sort_rows
@@ -18,7 +21,7 @@ from bptui.serve.class_table import COLUMNS, Row, class_rows, sort_rows
 MESSAGE_LABEL = "message to the class:"
 PUSH_LABEL = "push the scenario in file (empty: the lesson's):"
 END_LEAD_LABEL = "end the lead: (o)wn sessions back, or on from the (l)esson?"
-HINT = "Tab: the lesson · L: lead · m: a line to all · p: push · 1-9: sort · q: end"
+HINT = "Tab lesson · L lead · A/R ask/reveal · m line · p push · 1-9 sort · q end"
 LOG_LINES = 500  # the console's pane shows the last of these; --log FILE keeps them all
 
 
@@ -34,6 +37,7 @@ class TeacherDesk:
         self.log_lines: deque[str] = deque(maxlen=LOG_LINES)
         self.on_log_line = None  # the console's pane, while it is on screen
         room.log.listeners.append(self._log_line)
+        self._asked = 0
         self.sort_column = 0
         self.descending = False
         self.asking: Prompt | None = None
@@ -122,11 +126,54 @@ class TeacherDesk:
             return "o: their own sessions, as they left them · l: on from the lesson's state"
         keep_lesson = choice.startswith("l")
         n = self.lead.end(keep_lesson)
+        self.room.question = None
         self.said = f"The lead has ended: {n} student(s) " + ("go on from the lesson." if keep_lesson else "are back in their own sessions.")
         return None
 
     def _lead_goes_on(self) -> None:
         self.said = "The lead goes on."
+
+    def ask_class(self) -> None:
+        """A: the lesson's next operation, asked of every follower."""
+        if not self.lead.on:
+            self.said = "A asks the class during a lead: L leads first."
+            return
+        if self.room.question is not None and not self.room.question.revealed:
+            self.said = "A question is open: R reveals its answer first."
+            return
+        op = self.lesson._next_operation()
+        if op is None:
+            self.said = "The lesson cannot step on from here: nothing to ask."
+            return
+        e = self.lesson.engine
+        qs = walk_questions(op, e.network, e.trace, e.lr, e.rule.amounts_at(e.trace), "every")
+        if not qs:
+            self.said = "The next operation asks nothing."
+            return
+        self._asked += 1
+        question = ClassQuestion(self._asked, qs[0])
+        self.room.question = question
+        n = self.lead.send_all(question.as_message())
+        self.room.log.line(f"asked the class {qs[0].symbol} ({n} student(s))")
+        self.said = f"Asked {n} student(s) for {qs[0].symbol}: R reveals the answer and walks on."
+
+    def reveal(self) -> None:
+        """R: the answer on every screen, with the count; the lesson walks on."""
+        q = self.room.question
+        if q is None or q.revealed:
+            self.said = "No question is open: A asks one during a lead."
+            return
+        for s in self.lead.followers():
+            s.link.queue([q.reveal_message(s.name)])
+        q.revealed = True
+        self.room.log.line(f"revealed {q.question.symbol}: {q.right} of {len(q.answers)} right")
+        self.said = f"Revealed {q.question.symbol} = {fmt(q.question.value)}: {q.right} of {len(q.answers)} right."
+        self.lesson.walk(1)
+        self.lead.sync()
+
+    def question_lines(self) -> list[str]:
+        q = self.room.question
+        return q.summary(len(self.lead.followers())) if q is not None else []
 
     def ask_push(self) -> None:
         self.asking = Prompt(PUSH_LABEL, "", self._push, self._not_pushed)
