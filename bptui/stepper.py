@@ -9,7 +9,6 @@ and no sleeps. This module never imports Textual.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 from enum import Enum
 
@@ -25,6 +24,7 @@ from bptui.predict import Score
 from bptui.stepper_predict import Predicting
 from bptui.stepper_walk import Walking
 from bptui.stepper_follow import Following
+from bptui.message import Message
 
 __all__ = ["Stepper", "KeyTaken", "Message", "SPEEDS", "FRAME_RATE", "HINT", "JUMP_LABEL", "MAX_JUMP", "RATE_LABEL", "SET_LABEL",
            "EXPORT_LABEL", "SAVE_LABEL"]  # fmt: skip
@@ -45,16 +45,6 @@ class KeyTaken(Enum):
     TAKEN = "taken"  # by the open question
     QUIT = "quit"  # the q that confirms quitting
     FREE = "free"  # the key does what it does
-
-
-@dataclass(frozen=True)
-class Message:
-    """What the bottom line says: a text (a warning starts with !), or a
-    walk's explanation (its lines)."""
-
-    text: str = ""
-    warning: bool = False
-    lines: tuple[str, ...] = ()
 
 
 class Stepper(Questions, Nudging, Predicting, Walking, Following):

@@ -7,6 +7,7 @@ mixes this in. UI-free."""
 
 from __future__ import annotations
 
+from bptui.message import Message
 from bptui.walk import operations
 
 # what a follower's own keys may still do: the help and quitting
@@ -44,8 +45,6 @@ class Following:
     def take_lesson_view(self, v: dict) -> bool:
         """Show what the lesson shows; False (nothing changed) if the view
         is not one this session can show."""
-        from bptui.stepper import Message  # (the Stepper's own module imports this one)
-
         params = self.engine.network.params
         ok = (
             v.get("view") in VIEWS
