@@ -80,6 +80,92 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str], scenario: Sce
     return path
 
 
+class _Student:
+    """What the console reads of a student's session (a stand-in for one)."""
+
+    def __init__(self, name: str, state, connected_at: float, last_input: float) -> None:
+        self.name, self.state, self.closed = name, state, False
+        self.connected_at, self.last_input = connected_at, last_input
+        self.link, self.lead_sent = self, (None, None)  # its own link: it takes what is queued
+        self.outbox = []
+
+    def queue(self, messages: list[dict]) -> None:
+        pass
+
+    def tell(self, text: str) -> bool:
+        return True
+
+
+async def shoot_console() -> Path:
+    """The teacher's console at 80×24: a class of 30 (one absent, one away),
+    a question out with its answers coming in."""
+    import random
+    import tempfile
+    import time
+
+    from bptui.app.console_app import ConsoleApp
+    from bptui.control import state_of
+    from bptui.predict import walk_questions
+    from bptui.scenario_file import dumps
+    from bptui.serve.class_question import ClassQuestion
+    from bptui.serve.classroom import Classroom, Settings
+    from bptui.serve.log import FoldingLog
+    from bptui.serve.teacher import TeacherDesk
+    from bptui.stepper import Stepper
+
+    rng = random.Random(3)
+    names = ["ada", "ben", "chen", "dara", "eli", "fatima", "gus", "hana", "ivan", "jo", "kai", "lena", "mo", "nia",
+             "oscar", "priya", "quinn", "ravi", "sam", "tariq", "uma", "vik", "wen", "xia", "yusuf", "zoe", "amir",
+             "bea", "cleo", "dev"]  # fmt: skip
+    tmp = Path(tempfile.mkdtemp(prefix="bptui-shot-"))
+    (tmp / "scenario.toml").write_text(dumps(Scenario()))
+    room = Classroom(Settings(tmp / "scenario.toml", roster=frozenset(names), hand_in=tmp), FoldingLog(quiet=True))
+    room.connect_line = "ssh -p 2222 any-name@127.0.0.1"
+    now = time.monotonic()
+    for k, name in enumerate(names[:-1]):
+        sc = Scenario()
+        st = Stepper(make_engine(sc), sc, files=False)
+        for _ in range(rng.randrange(0, 40)):
+            st.step()
+        if k % 4 == 1:
+            st.toggle_predict()
+        if k % 7 == 3:
+            st.walk(1)
+        if k % 9 == 5:
+            st.next_rule()
+        room.sessions.add(_Student(name, state_of(st), now - 60 * rng.randrange(1, 50), now - rng.randrange(0, 200)))
+        if k % 6 == 0:
+            room.hand_ins[name] += 1
+    desk = TeacherDesk(room)
+    desk.lead.on = True
+    e = desk.lesson.engine
+    ops = operations(e)
+    at = next(k for k, op in enumerate(ops) if op.kind == "backward" and "dh/dz1" in op.lines[0])
+    for _ in range(at):
+        desk.lesson.walk(1)
+    q = walk_questions(ops[at], e.network, e.trace, e.lr, e.rule.amounts_at(e.trace), "every")[0]
+    room.question = ClassQuestion(1, q)
+    h, o = e.trace.values["h"], e.trace.values["o"]
+    for k, name in enumerate(names[:22]):
+        value = h * (1 - h) if k % 3 else o * (1 - o)
+        room.question.take(name, {"kind": "answer", "id": 1, "text": f"{value:.{rng.choice((3, 4, 5))}g}"})
+    for line in ("students connect with: ssh -p 2222 any-name@127.0.0.1", "the teacher leads: 29 student(s) follow the lesson",
+                 "asked the class dh/dz1 (29 student(s))"):  # fmt: skip
+        room.log.line(line)
+    stop = asyncio.Event()
+    server = asyncio.get_running_loop().create_task(stop.wait())
+    app = ConsoleApp(desk, server, stop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.draw()
+        await pilot.pause()
+        path = OUT / "console.svg"
+        app.save_screenshot(filename=path.name, path=str(OUT))
+    stop.set()
+    shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
 def _grid_positions(match: re.Match) -> str:
     """Put every character of a <text> run in its own cell: librsvg ignores
     textLength, so glyphs from fallback fonts (braille, arrows) and runs of
@@ -114,6 +200,9 @@ def main() -> int:
         svg = asyncio.run(shoot(name, size, keys, scenario))
         png = to_png(svg)
         print(svg.relative_to(OUT.parent), "and", png.relative_to(OUT.parent) if png else "(no rsvg-convert: no PNG)")
+    svg = asyncio.run(shoot_console())
+    png = to_png(svg)
+    print(svg.relative_to(OUT.parent), "and", png.relative_to(OUT.parent) if png else "(no rsvg-convert: no PNG)")
     return 0
 
 

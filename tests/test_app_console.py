@@ -41,7 +41,7 @@ async def test_the_console_shows_sorts_messages_and_ends_the_class(tmp_path):
         app.draw()
         rows = table_rows(app)
         assert [(r[0], r[2], r[5]) for r in rows] == [("ada", "4", "stepping"), ("bob", "2", "stepping"), ("cy", "·", "absent")]
-        assert "2 of 3 here" in str(app.header.render())
+        assert "2/3 here" in str(app.header.render())
         await pilot.press("3")  # by step: bob (2) before ada (4), cy (none) last
         assert [r[0] for r in table_rows(app)] == ["bob", "ada", "cy"]
         await pilot.press("3")

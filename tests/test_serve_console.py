@@ -30,7 +30,7 @@ def test_the_console_shows_the_class_and_leads_its_messages(tmp_path, student):
     new_tmux_session([TMUX, "new-session", "-d", "-s", console, "-x", "80", "-y", "24", env_command])
     try:
         wait_for(console, f"ssh -p {port} any-name@127.0.0.1")
-        assert "0 of 3 here" in wait_for(console, "absent")
+        assert "0/3 here" in wait_for(console, "absent")
         ada, bob = student(port, user="ada"), student(port, user="bob")
         wait_for(ada, "Forward pass")
         wait_for(bob, "Forward pass")
@@ -45,7 +45,7 @@ def test_the_console_shows_the_class_and_leads_its_messages(tmp_path, student):
                 break
             time.sleep(0.2)
         assert rows["ada"][2] == "3" and rows["bob"][2] == "1" and "absent" in rows["cy"], shown
-        assert "2 of 3 here" in shown
+        assert "2/3 here" in shown
         # the log, in the pane and in the file
         assert "session 127.0.0.1:" in log.read_text() and "user=ada" in shown
         tmux("send-keys", "-t", console, "m")

@@ -56,7 +56,7 @@ class TeacherDesk:
     def header(self) -> str:
         here = sum(1 for s in self.room.sessions if not s.closed)
         roster = self.room.settings.roster
-        of = f" of {len(roster)}" if roster is not None else ""
+        of = f"/{len(roster)}" if roster is not None else ""
         away = len(self.room.kept)
         parts = [f"{here}{of} here"]
         if self.lead.on:
@@ -67,7 +67,7 @@ class TeacherDesk:
         where = self.room.connect_line or "starting…"
         if self.stopping:
             where = "stopping: students' sessions end…"
-        return f"bptui serve · {where} · {' · '.join(parts)}"
+        return f"bptui · {where} · {' · '.join(parts)}"
 
     def key(self, name: str, character: str | None = None) -> bool:
         """A key for the open question, or after q asked once; True if it
