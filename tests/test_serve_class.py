@@ -166,3 +166,41 @@ def test_kept_sessions_are_handed_in_when_the_class_ends(tmp_path, student):
     (file,) = (folder / "ada").iterdir()
     assert load_session(file)[1].step_count == 2
     assert not any(alive(p) for p in pids)
+
+
+def test_instances_sharing_a_host_key_are_one_host_to_ssh(tmp_path):
+    """Behind a load balancer, every instance presents the one host key: a
+    known_hosts entry made with one is good for the others."""
+    import threading
+
+    key = tmp_path / "shared" / "ssh_host_ed25519_key"
+    servers: list[Server] = []
+
+    def start(n: int) -> None:
+        (tmp_path / str(n)).mkdir()
+        servers.append(Server(tmp_path / str(n), "--host-key", str(key)))
+
+    # started together: whichever writes the key first, all use that one
+    threads = [threading.Thread(target=start, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert len(servers) == 3
+        fingerprints = {s.banner[1].split()[2] for s in servers}
+        assert len(fingerprints) == 1
+        known = tmp_path / "known_hosts"
+        scan = subprocess.run(["ssh-keyscan", "-p", str(servers[0].port), "127.0.0.1"], capture_output=True, text=True, timeout=30)
+        line = next(x for x in scan.stdout.splitlines() if "ssh-ed25519" in x)
+        # the entry names the host without the port: every instance's port matches it
+        known.write_text("\n".join(line.replace(f"[127.0.0.1]:{servers[0].port}", f"[127.0.0.1]:{s.port}") for s in servers) + "\n")
+        for s in servers:
+            args = ssh_args(s.port, "ada")
+            strict = [a if a != "StrictHostKeyChecking=no" else "StrictHostKeyChecking=yes" for a in args]
+            strict = [a if a != "UserKnownHostsFile=/dev/null" else f"UserKnownHostsFile={known}" for a in strict]
+            r = subprocess.run([*strict[:-1], "-T", strict[-1]], capture_output=True, text=True, timeout=30)
+            assert "a terminal is needed" in r.stdout + r.stderr, r.stderr  # past the host key check: the server spoke
+    finally:
+        for s in servers:
+            s.stop()

@@ -46,9 +46,19 @@ def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
         return asyncssh.read_private_key(str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     key = asyncssh.generate_private_key("ssh-ed25519")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key.export_private_key())
+    # written whole under a temporary name, then linked into place: instances
+    # that share a key and start together all end up with the one that won
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(key.export_private_key())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return asyncssh.read_private_key(str(path))
+    finally:
+        os.unlink(tmp)
     return key
 
 
