@@ -12,6 +12,10 @@ The parts, one a module:
 - backoff: the per-address delay on password attempts;
 - connection: one SSH connection (admission, authentication, one session);
 - session: one student's app and the bytes to and from it;
+- session_control: what a student's app says on its control channel;
+- class_table, teacher: the console's table and keys, with no screen;
+- lead, class_question: the teacher's lead, and a question to the class;
+- hand_in, kept, roster: hand-ins, sessions kept for a resume, the roster;
 - app_process: starting an app (environment, pty, limits, user);
 - template, template_client: the warm process apps are forked from, and the
   server's side of it;

@@ -14,9 +14,9 @@ import time
 import asyncssh
 
 from bptui.control import AppState, ControlLink
-from bptui.serve.kept import Kept, forget
-from bptui.session import size_limit
-from bptui.session_transfer import SessionReceiver, TransferError
+from bptui.serve.kept import Kept
+from bptui.serve.session_control import HAND_IN_SPACING, ControlSide
+from bptui.session_transfer import SessionReceiver
 from bptui.serve.app_process import AppHome, app_environment, client_environment, describe_start_error, start_app
 from bptui.serve.classroom import Classroom
 from bptui.serve.terminal import DEFAULT_TERM, TERM_PATTERN, TERMINAL_RESET, set_winsize
@@ -29,8 +29,6 @@ OUTPUT_TAIL = 4096
 # an app asked to leave has this long to hand its session over and end,
 # before it is hung up on
 LEAVE_SECONDS = 4.0
-# one student's hand-ins come at least this far apart (each is a file)
-HAND_IN_SPACING = 5.0
 
 
 def shown_name(name: str) -> str:
@@ -38,7 +36,7 @@ def shown_name(name: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in name[:32])
 
 
-class AppSession(asyncssh.SSHServerSession):
+class AppSession(ControlSide, asyncssh.SSHServerSession):
     def __init__(self, room: Classroom, server: asyncssh.SSHServer) -> None:
         self.room = room
         self.server = server
@@ -213,87 +211,6 @@ class AppSession(asyncssh.SSHServerSession):
                 self.room.log.line(f"app pid={self.proc.pid} of {self.who} stopped ({how}); its last line: {last!r}")
             why = f"the app stopped unexpectedly ({how}); reconnect to start again"
         self.end(TERMINAL_RESET + f"bptui: {why}\r\n".encode(), 1)
-
-    # -- the control channel --
-
-    def _control_readable(self) -> None:
-        self._take_control()
-        if self.link is not None and self.link.closed:
-            asyncio.get_running_loop().remove_reader(self.link.fileno())
-
-    def _take_control(self) -> int:
-        """Act on what the app has said; how many messages that was."""
-        got = self.link.receive()
-        for m in got:
-            if m["kind"] == "state":
-                self.state = AppState.from_message(m) or self.state
-            elif m["kind"] == "session":
-                self._session_part(m)
-            elif m["kind"] == "answer" and self.room.question is not None:
-                self.room.question.take(self.name, m)
-            elif m["kind"] == "hello" and self.told_env is None and isinstance(m.get("env"), dict):
-                told = {k: v for k, v in m["env"].items() if isinstance(k, str) and isinstance(v, str)}
-                self.told_env, passed = told, client_environment(told)[0]
-                shown = " ".join(f"{k}={v}" for k, v in sorted(passed.items()))
-                self.room.log.line(f"the app of {self.who} runs with {shown or 'the defaults'}")
-                if self.resumed is not None:  # the app has read it by now
-                    forget(self.resumed)
-                    self.resumed = None
-        return len(got)
-
-    def _session_part(self, m: dict) -> None:
-        if self.receiver is None:
-            limit = size_limit(self.room.settings.max_history)
-            self.receiver = SessionReceiver(self.room.kept.new_path(), limit)
-        try:
-            purpose = self.receiver.take(m)
-        except TransferError as e:
-            self.room.log.line(f"dropped a session from the app of {self.who}: {e}")
-            self.receiver = None
-            return
-        if purpose is None:
-            return
-        path, self.receiver = self.receiver.path, None
-        if purpose == "keep":
-            os.chmod(path, 0o644)  # an app run as --user reads it on a resume
-            self.room.keep(self.name, path, self.state)
-            return
-        try:
-            # what a push hands in is the teacher's doing: never too soon
-            why = self._hand_in_refusal() if purpose == "hand-in" else None
-            if purpose == "pushed" and self.room.settings.hand_in is None:
-                return
-            if why is None:
-                try:
-                    where = self.room.hand_in(self.name, path.read_text(encoding="utf-8"))
-                    if purpose == "hand-in":
-                        self.last_hand_in = time.monotonic()
-                        self.link.send({"kind": "handed-in", "file": where})
-                    return
-                except OSError as e:
-                    self.room.log.line(f"could not file the hand-in of {self.who}: {e.strerror or e}")
-                    why = "the server could not write it; tell your teacher"
-            self.link.send({"kind": "hand-in-refused", "why": why})
-        finally:
-            os.unlink(path)
-
-    def _hand_in_refusal(self) -> str | None:
-        if self.room.settings.hand_in is None:
-            return "this class takes no hand-ins"
-        wait = self.last_hand_in + HAND_IN_SPACING - time.monotonic()
-        if wait > 0:
-            return f"you handed in a moment ago; try again in {wait:.0f} s"
-        return None
-
-    def tell(self, text: str) -> bool:
-        """Put the teacher's line on this student's screen."""
-        return self.link is not None and self.link.send({"kind": "message", "text": text})
-
-    def _close_link(self) -> None:
-        if self.link is not None:
-            asyncio.get_running_loop().remove_reader(self.link.fileno())
-            self.link.close()
-            self.link = None
 
     def _remove_home(self) -> None:
         if self.home is not None:
