@@ -152,3 +152,34 @@ async def test_a_follower_steps_the_lesson_bit_for_bit_locked_then_gets_its_own_
         assert app.stepper is own and own.engine.step_count == 2 and not own.locked
         await keys(pilot, "space")
         assert own.engine.step_count == 3
+
+
+async def test_ending_a_lead_on_the_lesson_lets_the_follower_step_on_from_it(tmp_path):
+    from bptui.serve.lead import Lead
+    from bptui.stepper import Stepper
+    from tests.test_serve_teacher import room_of
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sc = Scenario()
+    app = BptuiApp(sc.engine(), sc, files=False, control=ControlLink(theirs))
+    room = room_of(tmp_path)
+    room.sessions.add(_Session(ControlLink(ours)))
+    lesson = Stepper(sc.engine(), sc)
+    lead = Lead(room, lesson)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await keys(pilot, "space")
+        lesson.engine.step(5)
+        lead.start()
+        deadline = time.monotonic() + 10
+        while app.stepper.engine.step_count != 5 and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        lead.end(keep_lesson=True)
+        deadline = time.monotonic() + 10
+        while app.stepper.locked and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert "you go on from the lesson's step" in app.stepper.message.text
+        await keys(pilot, "space")
+        assert app.stepper.engine.step_count == 6 and not app.stepper.locked
+        want = Scenario().engine()
+        want.step(6)
+        assert app.stepper.engine.loss == want.loss

@@ -18,11 +18,11 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, RichLog, Static
 
 from bptui.serve.class_table import COLUMNS
+from bptui.serve.lead import LEAD_SECONDS
 from bptui.serve.teacher import LOG_LINES, TeacherDesk
 from bptui.widgets.prompt_line import PromptLine
 
 TABLE_SECONDS = 1.0  # the table is redrawn this often (students say how they stand twice a second)
-LEAD_SECONDS = 0.5  # a lead reaches students who arrive during it this soon
 SORT_KEYS = {str(n + 1): n for n in range(len(COLUMNS))}
 
 

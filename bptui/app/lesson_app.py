@@ -12,6 +12,7 @@ from textual import events
 from textual.binding import Binding
 
 from bptui.app.stepper_app import BptuiApp
+from bptui.serve.lead import LEAD_SECONDS
 
 LESSON_SAYS = "The lesson: your own stepper. L: lead the class through it · Ctrl-T: back to the class table."
 
@@ -37,6 +38,8 @@ class LessonApp(BptuiApp):
         super().on_mount()
         self.notify(LESSON_SAYS, timeout=4)
         self.draw()
+        # students who arrive during a lead follow at once, keys or none
+        self.set_interval(LEAD_SECONDS, self.desk.lead.sync)
         self._server.add_done_callback(self._class_over)
 
     def on_unmount(self) -> None:

@@ -12,6 +12,9 @@ from bptui.session_transfer import session_packets
 
 # packets a follower may have waiting before it gets no more for now
 BEHIND = 256
+# the consoles sync this often besides after each change: students who arrive
+# during a lead follow within it
+LEAD_SECONDS = 0.5
 
 
 class Lead:
