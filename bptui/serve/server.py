@@ -108,7 +108,10 @@ async def watch_idle(room: Classroom) -> None:
         await asyncio.sleep(min(5.0, timeout / 4))
         now = time.monotonic()
         for s in list(room.sessions):
-            if not s.closed and now - s.last_input > timeout:
+            following = s.state is not None and "following" in s.state.modes
+            if following:  # watching the teacher's lead is not being away
+                s.last_input = now
+            elif not s.closed and now - s.last_input > timeout:
                 s.close_idle()
 
 

@@ -176,6 +176,9 @@ class TeacherDesk:
         return q.summary(len(self.lead.followers())) if q is not None else []
 
     def ask_push(self) -> None:
+        if self.lead.on:
+            self.said = "A push during a lead would pull the class out of it: L ends the lead first."
+            return
         self.asking = Prompt(PUSH_LABEL, "", self._push, self._not_pushed)
 
     def _push(self, path: str) -> str | None:
