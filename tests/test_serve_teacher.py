@@ -188,3 +188,18 @@ def test_ask_counts_answers_names_mistakes_and_reveal_walks_on(tmp_path):
     assert reveals["dee"]["yours"] is None and reveals["dee"]["right"] == 1 and reveals["dee"]["answered"] == 3
     # answers after the reveal do not count
     assert not room.question.take("dee", {"kind": "answer", "id": asked[0]["id"], "text": "1"})
+
+
+def test_no_push_during_a_lead(tmp_path):
+    room = room_of(tmp_path)
+    room.sessions.add(Follower("ada"))
+    desk = TeacherDesk(room)
+    desk.toggle_lead()
+    desk.ask_push()
+    assert desk.asking is None and "L ends the lead first" in desk.said
+    desk.toggle_lead()
+    assert desk.asking is not None  # where they go on from
+    desk.key("enter")
+    assert not desk.lead.on and "back in their own sessions" in desk.said
+    desk.ask_push()
+    assert desk.asking is not None
