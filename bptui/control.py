@@ -163,9 +163,14 @@ class ControlLink:
     def queue(self, messages: list[dict]) -> None:
         """Send every one of them, in order, without blocking: what the
         socket cannot take now goes when it drains (in the running loop)."""
+        self.queue_encoded([encode(m) for m in messages])
+
+    def queue_encoded(self, packets: list[bytes]) -> None:
+        """As queue, for packets encoded once and sent to many (the lead's
+        lesson: every follower's outbox holds the same bytes)."""
         if self.closed:
             return
-        self.outbox.extend(encode(m) for m in messages)
+        self.outbox.extend(packets)
         if not self._flush() and self._loop is None:
             self._loop = asyncio.get_running_loop()
             self._loop.add_writer(self.sock.fileno(), self._drain)

@@ -92,6 +92,9 @@ class _Student:
     def queue(self, messages: list[dict]) -> None:
         pass
 
+    def queue_encoded(self, packets: list[bytes]) -> None:
+        pass
+
     def tell(self, text: str) -> bool:
         return True
 

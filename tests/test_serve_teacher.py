@@ -142,6 +142,11 @@ class FakeLink:
     def queue(self, messages: list[dict]) -> None:
         self.sent += messages
 
+    def queue_encoded(self, packets: list[bytes]) -> None:
+        from bptui.control import decode
+
+        self.sent += [decode(p) for p in packets]
+
 
 class Follower(FakeSession):
     def __init__(self, name: str) -> None:

@@ -7,6 +7,7 @@ skipped until it is, and then gets the latest. Never imports Textual."""
 
 from __future__ import annotations
 
+from bptui.control import encode
 from bptui.session import session_text
 from bptui.session_transfer import session_packets
 
@@ -22,7 +23,7 @@ class Lead:
         self.room = room  # a bptui.serve.classroom.Classroom
         self.lesson = lesson  # a bptui.stepper.Stepper: the teacher's
         self.on = False
-        self._packets: list[dict] = []
+        self._packets: list[bytes] = []  # the lesson's session, encoded once for every follower
         self._history_key = None
 
     def _history(self):
@@ -49,7 +50,7 @@ class Lead:
         key = self._history()
         if key != self._history_key:
             s = self.lesson
-            self._packets = session_packets("lesson", session_text(s.engine, s.scenario, s.score))
+            self._packets = [encode(m) for m in session_packets("lesson", session_text(s.engine, s.scenario, s.score))]
             self._history_key = key
         view = self.lesson.lesson_view()
         current = 0
@@ -57,15 +58,15 @@ class Lead:
             sent_history, sent_view = follower.lead_sent
             if len(follower.link.outbox) > BEHIND:
                 continue  # behind: it gets the latest once it has caught up
-            out = []
+            out: list[bytes] = []
             if sent_history is None:
-                out.append({"kind": "lead", "on": True})
+                out.append(encode({"kind": "lead", "on": True}))
             if sent_history != key:
                 out += self._packets
             if sent_view != view or sent_history != key:
-                out.append(view)
+                out.append(encode(view))
             if out:
-                follower.link.queue(out)
+                follower.link.queue_encoded(out)
             follower.lead_sent = (key, view)
             current += 1
         return current
