@@ -100,12 +100,11 @@ class _Session:
         self.link, self.closed, self.lead_sent = link, False, (None, None)
 
 
-async def test_a_follower_steps_the_lesson_bit_for_bit_locked_then_gets_its_own_back(tmp_path):
-    import numpy as np
-
+def _follower_and_lead(tmp_path):
+    """A student's app on one end of a control channel, and on the other a
+    room whose one session it is, with a lesson to lead it through."""
     from bptui.serve.lead import Lead
     from bptui.stepper import Stepper
-    from bptui.stepper_follow import BANNER, LOCKED
     from tests.test_serve_teacher import room_of
 
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -114,7 +113,15 @@ async def test_a_follower_steps_the_lesson_bit_for_bit_locked_then_gets_its_own_
     room = room_of(tmp_path)
     room.sessions.add(_Session(ControlLink(ours)))
     lesson = Stepper(sc.engine(), sc)
-    lead = Lead(room, lesson)
+    return app, lesson, Lead(room, lesson)
+
+
+async def test_a_follower_steps_the_lesson_bit_for_bit_locked_then_gets_its_own_back(tmp_path):
+    import numpy as np
+
+    from bptui.stepper_follow import BANNER, LOCKED
+
+    app, lesson, lead = _follower_and_lead(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await keys(pilot, "space", "space")
         own = app.stepper
@@ -155,17 +162,7 @@ async def test_a_follower_steps_the_lesson_bit_for_bit_locked_then_gets_its_own_
 
 
 async def test_ending_a_lead_on_the_lesson_lets_the_follower_step_on_from_it(tmp_path):
-    from bptui.serve.lead import Lead
-    from bptui.stepper import Stepper
-    from tests.test_serve_teacher import room_of
-
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    sc = Scenario()
-    app = BptuiApp(sc.engine(), sc, files=False, control=ControlLink(theirs))
-    room = room_of(tmp_path)
-    room.sessions.add(_Session(ControlLink(ours)))
-    lesson = Stepper(sc.engine(), sc)
-    lead = Lead(room, lesson)
+    app, lesson, lead = _follower_and_lead(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await keys(pilot, "space")
         lesson.engine.step(5)
