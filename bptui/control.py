@@ -30,6 +30,9 @@ from dataclasses import asdict, dataclass
 CONTROL_ENV = "BPTUI_CONTROL_FD"
 MAX_PACKET = 8 * 1024
 MAX_TEXT = 200  # a message line for the class
+# packets an outbox holds at most: past this an app that does not read gets
+# nothing more (a lead skips such a follower long before: bptui.serve.lead)
+MAX_OUTBOX = 65_536
 READ_AT_ONCE = 32  # packets read in one turn; the rest wait for the next
 # the environment an app tells the server it runs with (what passed the
 # server's filter, shown in the log)
@@ -160,20 +163,21 @@ class ControlLink:
             self.closed = True
             return False
 
-    def queue(self, messages: list[dict]) -> None:
+    def queue(self, messages: list[dict]) -> bool:
         """Send every one of them, in order, without blocking: what the
         socket cannot take now goes when it drains (in the running loop)."""
-        self.queue_encoded([encode(m) for m in messages])
+        return self.queue_encoded([encode(m) for m in messages])
 
-    def queue_encoded(self, packets: list[bytes]) -> None:
+    def queue_encoded(self, packets: list[bytes]) -> bool:
         """As queue, for packets encoded once and sent to many (the lead's
         lesson: every follower's outbox holds the same bytes)."""
-        if self.closed:
-            return
+        if self.closed or len(self.outbox) + len(packets) > MAX_OUTBOX:
+            return False
         self.outbox.extend(packets)
         if not self._flush() and self._loop is None:
             self._loop = asyncio.get_running_loop()
             self._loop.add_writer(self.sock.fileno(), self._drain)
+        return True
 
     def _drain(self) -> None:
         if self._flush() or self.closed:

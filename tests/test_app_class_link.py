@@ -99,6 +99,9 @@ class _Session:
     def __init__(self, link: ControlLink) -> None:
         self.link, self.closed, self.lead_sent = link, False, (None, None)
 
+    def send_in_order(self, message: dict) -> bool:
+        return self.link.queue([message])
+
 
 def _follower_and_lead(tmp_path):
     """A student's app on one end of a control channel, and on the other a
@@ -180,3 +183,21 @@ async def test_ending_a_lead_on_the_lesson_lets_the_follower_step_on_from_it(tmp
         want = Scenario().engine()
         want.step(6)
         assert app.stepper.engine.loss == want.loss
+
+
+async def test_a_lead_ended_on_the_lesson_before_it_was_shown_still_lands_on_it(tmp_path):
+    """The lesson and the lead's end in one read: the follower goes on from
+    the lesson, unlocked, not stuck on a stepper never shown."""
+    app, lesson, lead = _follower_and_lead(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await keys(pilot, "space")
+        lesson.engine.step(5)
+        lead.start()
+        lead.end(keep_lesson=True)
+        deadline = time.monotonic() + 10
+        while app.stepper.engine.step_count != 5 and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        await pilot.pause(0.2)
+        assert app.stepper.engine.step_count == 5 and not app.stepper.locked
+        await keys(pilot, "space")
+        assert app.stepper.engine.step_count == 6

@@ -123,6 +123,22 @@ def test_a_dropped_student_resumes_at_the_same_step(tmp_path, student):
         server.stop()
 
 
+def test_reconnecting_at_once_still_resumes(tmp_path, student):
+    """A reconnect that comes while the dropped app is still handing its
+    session over waits for it."""
+    server = Server(tmp_path)
+    try:
+        s = student(server.port, user="dana")
+        wait_for(s, "Forward pass")
+        step(s, 3)
+        tmux("kill-session", "-t", s)
+        again = student(server.port, user="dana")
+        wait_for(again, "step 3")
+        assert "resumed from their kept session" in server.log
+    finally:
+        server.stop()
+
+
 def test_past_the_resume_time_a_student_starts_again(tmp_path, student):
     server = Server(tmp_path, "--resume-minutes", "0")
     try:

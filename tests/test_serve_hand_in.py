@@ -27,6 +27,9 @@ def test_a_plain_name_keeps_its_folder_and_names_never_share_one():
     assert folder_name("ada") == "ada" and folder_name("a.b-c_1") == "a.b-c_1"
     assert folder_name("a/b") != folder_name("a_b") == "a_b"
     assert folder_name("a/b") != folder_name("a?b")
+    # logging in as a made-safe name does not reach that name's folder
+    made = folder_name("a b")
+    assert made.startswith("a_b-") and folder_name(made) != made
 
 
 def test_a_hand_in_never_overwrites_and_follows_no_link(tmp_path):

@@ -153,6 +153,10 @@ class Follower(FakeSession):
         super().__init__(name, None, 0.0, 0.0)
         self.link, self.lead_sent = FakeLink(), (None, None)
 
+    def send_in_order(self, message: dict) -> bool:
+        self.link.sent.append(message)
+        return True
+
 
 def test_ask_counts_answers_names_mistakes_and_reveal_walks_on(tmp_path):
     from bptui.walk import operations

@@ -107,6 +107,15 @@ class ClassLink:
                 lesson.say("The lead has ended: you go on from the lesson's step (your own session was handed in, if the class takes hand-ins).")
                 if own.hand_in is not None and own.engine.step_count:
                     self.link.queue(session_packets("pushed", session_text(own.engine, own.scenario, own.score)))
+
+                async def onto_the_lesson() -> None:
+                    # the latest lesson may not be on screen yet (it came in
+                    # the same read as the lead's end)
+                    if self.app.stepper is not lesson:
+                        await self.app.use_stepper(lesson)
+                    self.app.draw()
+
+                self.app.call_later(onto_the_lesson)
                 return
 
             async def back() -> None:
@@ -132,7 +141,7 @@ class ClassLink:
                 parse_finite(text, "The answer")
             except ValueError as e:
                 return str(e)
-            self.link.send({"kind": "answer", "id": number, "text": text.strip()[:64]})
+            self.link.queue([{"kind": "answer", "id": number, "text": text.strip()[:64]}])
             stepper.say(f"Your answer {symbol} = {text.strip()} is in: the teacher reveals it to everyone.")
             return None
 

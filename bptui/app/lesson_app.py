@@ -2,7 +2,7 @@
 every key of the students' app. It is the same app (bptui.app.stepper_app),
 given the desk's stepper, so it goes on where it stood each time Tab brings
 it back; and L leads the class through it, or ends the lead. After every
-frame the lead sends the followers what changed (bptui.serve.lead)."""
+0.15 s the lead sends the followers what changed (bptui.serve.lead)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from textual import events
 from textual.binding import Binding
 
 from bptui.app.stepper_app import BptuiApp
-from bptui.serve.lead import LEAD_SECONDS
 
+LESSON_SYNC_SECONDS = 0.15
 LESSON_SAYS = "The lesson: your own stepper. L: lead the class through it · Ctrl-T: back to the class table."
 
 
@@ -38,8 +38,10 @@ class LessonApp(BptuiApp):
         super().on_mount()
         self.notify(LESSON_SAYS, timeout=4)
         self.draw()
-        # students who arrive during a lead follow at once, keys or none
-        self.set_interval(LEAD_SECONDS, self.desk.lead.sync)
+        # the followers see the lesson's state this often (not every frame:
+        # a lesson's history changing goes to them as its whole session), and
+        # students who arrive during a lead follow within it
+        self.set_interval(LESSON_SYNC_SECONDS, self.desk.lead.sync)
         self._server.add_done_callback(self._class_over)
 
     def on_unmount(self) -> None:
@@ -54,10 +56,6 @@ class LessonApp(BptuiApp):
             teachers[event.key]()
             return True
         return super().route_key(event)
-
-    def _draw_now(self) -> None:
-        super()._draw_now()
-        self.desk.lead.sync()  # the followers see this frame's state too
 
     def action_ask(self) -> None:
         self.desk.ask_class()

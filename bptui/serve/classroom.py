@@ -108,7 +108,7 @@ class Classroom:
         How many students it reached."""
         write_atomically(self.settings.scenario_file, dumps(scenario), overwrite=True)
         message = {"kind": "push", "settings": as_settings(scenario)}
-        reached = sum(1 for s in self.sessions if not s.closed and s.link is not None and s.link.send(message))
+        reached = sum(1 for s in self.sessions if not s.closed and s.send_in_order(message))
         self.let_go(self.kept.all())
         shown = " ".join(f"{k}={v}" for k, v in as_settings(scenario).items())[:200]
         self.log.line(f"pushed a new scenario to {reached} student(s): {shown}")

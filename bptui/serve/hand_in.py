@@ -16,13 +16,16 @@ from pathlib import Path
 
 NAME_CHARS = 32
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_HASHED = re.compile(r"-[0-9a-f]{8}$")
 OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 MAX_SAME_SECOND = 100  # hand-ins of one student in one second (numbered -2, -3…)
 
 
 def folder_name(username: str) -> str:
     safe = _UNSAFE.sub("_", username).lstrip(".")[:NAME_CHARS]
-    if safe == username and safe:
+    # a name that looks like a made-safe one (ends in -<8 hex>) is hashed too,
+    # so that no one can log in as another name's folder
+    if safe == username and safe and not _HASHED.search(username):
         return safe
     digest = hashlib.sha256(username.encode("utf-8", "surrogateescape")).hexdigest()[:8]
     return f"{safe or 'student'}-{digest}"

@@ -8,6 +8,7 @@ oldest is let go: handed in, when the class takes hand-ins, and deleted."""
 from __future__ import annotations
 
 import itertools
+import secrets
 import os
 import time
 from dataclasses import dataclass
@@ -40,7 +41,8 @@ class KeptSessions:
     def new_path(self) -> Path:
         """A file for a session on its way in (the server's name for it)."""
         self.folder.mkdir(mode=0o711, exist_ok=True)
-        return self.folder / f"{next(self._serial)}.json"
+        # not guessable: the folder is 0711 so that --user apps can read their own
+        return self.folder / f"{next(self._serial)}-{secrets.token_hex(8)}.json"
 
     def keep(self, name: str, path: Path, now: float | None = None, state: AppState | None = None) -> list[Kept]:
         """Keep it under the name (the one kept before is deleted); what had

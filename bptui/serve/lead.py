@@ -86,7 +86,7 @@ class Lead:
         message = {"kind": "lead", "on": False, "keep": "lesson" if keep_lesson else "own"}
         followers = self.followers()
         for s in followers:
-            s.link.queue([message])
+            s.send_in_order(message)
             s.lead_sent = (None, None)
         how = "go on from the lesson" if keep_lesson else "are back in their own sessions"
         self.room.log.line(f"the lead has ended: {len(followers)} student(s) {how}")

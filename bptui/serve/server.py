@@ -19,6 +19,7 @@ import asyncssh
 from bptui.serve.app_process import template_environment
 from bptui.serve.classroom import Classroom
 from bptui.serve.connection import ClassroomServer
+from bptui.serve.session import LEAVE_SECONDS
 from bptui.serve.log import FoldingLog
 from bptui.serve.template_client import AppTemplate
 from bptui.serve.terminal import TERMINAL_RESET
@@ -196,7 +197,14 @@ async def serve(
     for s in list(room.sessions):
         s.end(TERMINAL_RESET + b"bptui: the class is over (the server stopped)\r\n", 0)
         s.stop_app()
-    deadline = time.monotonic() + 5
+    # each app hands its session over and ends (LEAVE_SECONDS), or is hung
+    # up on; what is left then is killed, before what is kept is handed in
+    deadline = time.monotonic() + LEAVE_SECONDS + 2
+    while room.sessions and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    for s in list(room.sessions):
+        s.kill_app()
+    deadline = time.monotonic() + 2
     while room.sessions and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     for t in timers:

@@ -14,7 +14,7 @@ import time
 import asyncssh
 
 from bptui.control import AppState, ControlLink
-from bptui.serve.kept import Kept
+from bptui.serve.kept import Kept, forget
 from bptui.serve.session_control import HAND_IN_SPACING, ControlSide
 from bptui.session_transfer import SessionReceiver
 from bptui.serve.app_process import AppHome, app_environment, client_environment, describe_start_error, start_app
@@ -65,6 +65,8 @@ class AppSession(ControlSide, asyncssh.SSHServerSession):
         self.leaving = False  # asked to leave (or hung up on)
         self.ended = asyncio.Event()  # the app has gone and its session is kept
         self.lead_sent = (None, None)  # what of the teacher's lead this app has been sent
+        self.kept_once = False  # its session, sent as it ended, is kept
+        self.pushes_due = 0  # sessions it may hand in because the teacher pushed
 
     @property
     def name(self) -> str:
@@ -153,6 +155,13 @@ class AppSession(ControlSide, asyncssh.SSHServerSession):
             if settings.limits.user is not None and settings.homes is not None:
                 self.home = AppHome(settings.homes, settings.limits.user)
             env = self._environment()
+            # a connection under this name that dropped just now: its app is
+            # still handing its session over
+            for old in [o for o in self.room.sessions if o is not self and o.name == self.name and o.leaving]:
+                try:
+                    await asyncio.wait_for(old.ended.wait(), LEAVE_SECONDS + 4)
+                except asyncio.TimeoutError:
+                    pass
             self.resumed = self.room.kept.take(self.name)
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             self.link = ControlLink(ours)
@@ -179,7 +188,7 @@ class AppSession(ControlSide, asyncssh.SSHServerSession):
         self.server.app_running()
         resumed = " (resumed from their kept session)" if self.resumed else ""
         self.room.log.line(f"session {self.who} pid={self.proc.pid}{resumed}")
-        self.link.send({"kind": "welcome", "hand_in": settings.hand_in is not None})
+        self.link.queue([{"kind": "welcome", "hand_in": settings.hand_in is not None}])
         if self.closed:  # the client went, or the server stopped, while the app started
             self.stop_app()
         asyncio.get_running_loop().add_reader(self.master, self._pty_readable)
@@ -194,6 +203,12 @@ class AppSession(ControlSide, asyncssh.SSHServerSession):
         self._remove_home()
         if self.receiver is not None:
             self.receiver.drop()
+        if self.resumed is not None:  # the app ended before it read it: theirs still
+            if self.kept_once:
+                forget(self.resumed)
+            else:
+                self.room.keep(self.name, self.resumed.path, self.resumed.state)
+            self.resumed = None
         self.room.sessions.discard(self)
         self.ended.set()
         if code == 0:
@@ -310,7 +325,7 @@ class AppSession(ControlSide, asyncssh.SSHServerSession):
         if proc is None or proc.returncode is not None or self.leaving:
             return
         self.leaving = True
-        asked = self.link is not None and self.link.send({"kind": "leave"})
+        asked = self.link is not None and self.link.queue([{"kind": "leave"}])
 
         def hang_up() -> bool:
             try:
@@ -340,6 +355,15 @@ class AppSession(ControlSide, asyncssh.SSHServerSession):
                 await proc.wait()
 
         asyncio.get_running_loop().create_task(finish())
+
+    def kill_app(self) -> None:
+        """The server is stopping and the app has not gone: SIGKILL."""
+        proc = self.proc
+        if proc is not None and proc.returncode is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def close_idle(self) -> None:
         self.room.log.line(f"idle timeout {self.who}")

@@ -21,7 +21,7 @@ HAND_IN_SPACING = 5.0
 
 class ControlSide:
     """Needs from the session: room, link, state, told_env, resumed,
-    receiver, last_hand_in, name and who."""
+    receiver, last_hand_in, kept_once, pushes_due, name and who."""
 
     def _control_readable(self) -> None:
         self._take_control()
@@ -61,26 +61,33 @@ class ControlSide:
         if purpose is None:
             return
         path, self.receiver = self.receiver.path, None
-        if purpose == "keep":
-            os.chmod(path, 0o644)  # an app run as --user reads it on a resume
+        if purpose == "keep" and not self.kept_once:
+            # one an app: it sends it as it ends
+            self.kept_once = True
+            if self.room.settings.limits.user is not None:
+                os.chmod(path, 0o644)  # an app run as --user reads it on a resume
             self.room.keep(self.name, path, self.state)
             return
         try:
-            # what a push hands in is the teacher's doing: never too soon
+            # what a push hands in is the teacher's doing: never too soon,
+            # but only as many as pushes (and leads ended on the lesson) went out
             why = self._hand_in_refusal() if purpose == "hand-in" else None
-            if purpose == "pushed" and self.room.settings.hand_in is None:
-                return
+            if purpose != "hand-in":
+                if self.room.settings.hand_in is None or self.pushes_due <= 0:
+                    return
+                self.pushes_due -= 1
             if why is None:
                 try:
                     where = self.room.hand_in(self.name, path.read_text(encoding="utf-8"))
                     if purpose == "hand-in":
                         self.last_hand_in = time.monotonic()
-                        self.link.send({"kind": "handed-in", "file": where})
+                        self.link.queue([{"kind": "handed-in", "file": where}])
                     return
                 except OSError as e:
                     self.room.log.line(f"could not file the hand-in of {self.who}: {e.strerror or e}")
                     why = "the server could not write it; tell your teacher"
-            self.link.send({"kind": "hand-in-refused", "why": why})
+            if purpose == "hand-in":
+                self.link.queue([{"kind": "hand-in-refused", "why": why}])
         finally:
             os.unlink(path)
 
@@ -94,7 +101,16 @@ class ControlSide:
 
     def tell(self, text: str) -> bool:
         """Put the teacher's line on this student's screen."""
-        return self.link is not None and self.link.send({"kind": "message", "text": text})
+        return self.link is not None and self.link.queue([{"kind": "message", "text": text}])
+
+    def send_in_order(self, message: dict) -> bool:
+        """A message after everything queued before it (a push, a lead's
+        end), never dropped while there is room."""
+        if self.link is None:
+            return False
+        if message.get("kind") == "push" or message.get("keep") == "lesson":
+            self.pushes_due += 1  # the app hands its session in: expected
+        return self.link.queue([message])
 
     def _close_link(self) -> None:
         if self.link is not None:
