@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import select
 import signal
 import socket
@@ -69,7 +70,7 @@ async def get_in(port: int, source: str, password: str | None = None, tries: int
     for n in range(1, tries + 1):
         try:
             async with asyncssh.connect(
-                "127.0.0.1", port, username="bench", known_hosts=None, client_keys=None, agent_path=None,
+                "127.0.0.1", port, username=f"bench{n}-{random.randrange(10**9)}", known_hosts=None, client_keys=None, agent_path=None,
                 local_addr=(source, 0), password=password, connect_timeout=15, login_timeout=15,
             ) as conn:  # fmt: skip
                 p = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import re
 import signal
 import socket
@@ -57,7 +58,8 @@ async def read_until_quiet(proc: asyncssh.SSHClientProcess, first_timeout: float
 
 
 async def student(port: int, steps: int, start: asyncio.Event, out: list[float]) -> None:
-    async with asyncssh.connect("127.0.0.1", port, username="bench", known_hosts=None, client_keys=None,
+    # a name of its own: a name used before would resume that session
+    async with asyncssh.connect("127.0.0.1", port, username=f"bench{id(out)}-{random.randrange(10**9)}", known_hosts=None, client_keys=None,
                                 agent_path=None) as conn:  # fmt: skip
         proc = await conn.create_process(term_type="xterm-256color", term_size=(80, 24), encoding=None)
         await read_until_quiet(proc, 60)  # the app's first screen

@@ -573,8 +573,14 @@ def test_a_connection_gets_three_wrong_passwords(tmp_path):
         server.stop()
 
 
-async def _connect(port: int) -> asyncssh.SSHClientConnection:
-    return await asyncssh.connect("127.0.0.1", port, username="s", known_hosts=None, client_keys=None)
+_names = iter(range(1, 1_000_000))
+
+
+async def _connect(port: int, username: str | None = None) -> asyncssh.SSHClientConnection:
+    """A client under a name of its own (the same name twice would resume
+    the first one's session)."""
+    username = username or f"s{next(_names)}"
+    return await asyncssh.connect("127.0.0.1", port, username=username, known_hosts=None, client_keys=None)
 
 
 async def _read_until(process, text: bytes, timeout: float = 30) -> bytes:
