@@ -80,10 +80,7 @@ class ClassLink:
         except ValueError as e:
             self.app.stepper.say(f"The teacher's scenario could not start here: {e}", warning=True)
             return
-        s = self.app.stepper
-        if s.hand_in is not None and s.engine.step_count:
-            self.link.queue(session_packets("pushed", self._session_text()))
-        handed = " (your session so far was handed in)" if s.hand_in is not None and s.engine.step_count else ""
+        handed = " (your session so far was handed in)" if self._hand_in_before_starting_over(self.app.stepper) else ""
 
         async def start() -> None:
             await self.app.start_over(engine, scenario)
@@ -91,6 +88,15 @@ class ClassLink:
             self.app.draw()
 
         self.app.call_later(start)
+
+    def _hand_in_before_starting_over(self, own) -> bool:
+        """The teacher moved the class on (a push, a lead ended on the
+        lesson): the student's session so far goes in first, when the class
+        takes hand-ins and there is anything to hand in."""
+        if own.hand_in is None or not own.engine.step_count:
+            return False
+        self.link.queue(session_packets("pushed", session_text(own.engine, own.scenario, own.score)))
+        return True
 
     def _lead(self, on: bool, keep_lesson: bool) -> None:
         if on and self.own is None:
@@ -105,8 +111,7 @@ class ClassLink:
             if keep_lesson and lesson is not own:
                 lesson.locked = False
                 lesson.say("The lead has ended: you go on from the lesson's step (your own session was handed in, if the class takes hand-ins).")
-                if own.hand_in is not None and own.engine.step_count:
-                    self.link.queue(session_packets("pushed", session_text(own.engine, own.scenario, own.score)))
+                self._hand_in_before_starting_over(own)
 
                 async def onto_the_lesson() -> None:
                     # the latest lesson may not be on screen yet (it came in

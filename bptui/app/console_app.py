@@ -46,7 +46,6 @@ class ConsoleApp(App[None]):
     def __init__(self, desk: TeacherDesk, server: asyncio.Task, stop: asyncio.Event) -> None:
         super().__init__()
         self.desk = desk
-        self.room = desk.room
         self._server = server  # ends when the class does: this app then exits
         self._stop = stop
         self._shown_order: list[str] = []
@@ -196,7 +195,7 @@ async def _take_turns(room, run_server) -> None:
         if server.done():
             break
         if turn == "lesson":
-            app = LessonApp(desk, server, stop)
+            app = LessonApp(desk, server)
         elif turn == "console":
             app = ConsoleApp(desk, server, stop)
         else:  # the app ended itself (a signal): the class ends too

@@ -1,8 +1,8 @@
 """The lesson: the teacher's own stepper, in the console's terminal, with
 every key of the students' app. It is the same app (bptui.app.stepper_app),
 given the desk's stepper, so it goes on where it stood each time Tab brings
-it back; and L leads the class through it, or ends the lead. After every
-0.15 s the lead sends the followers what changed (bptui.serve.lead)."""
+it back; and L leads the class through it, or ends the lead. Every 0.15 s
+the lead sends the followers what changed (bptui.serve.lead)."""
 
 from __future__ import annotations
 
@@ -27,12 +27,11 @@ class LessonApp(BptuiApp):
     ]
     TITLE = "bptui serve: the lesson"
 
-    def __init__(self, desk, server: asyncio.Task, stop: asyncio.Event) -> None:
+    def __init__(self, desk, server: asyncio.Task) -> None:
         lesson = desk.lesson
         super().__init__(lesson.engine, lesson.scenario, stepper=lesson)
         self.desk = desk
-        self._server = server
-        self._stop = stop
+        self._server = server  # ends when the class does: this app then exits
 
     def on_mount(self) -> None:
         super().on_mount()

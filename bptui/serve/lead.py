@@ -25,6 +25,10 @@ class Lead:
         self.on = False
         self._packets: list[bytes] = []  # the lesson's session, encoded once for every follower
         self._history_key = None
+        self._view: dict = {}
+        # the lesson's version last looked at: a sync with no change since
+        # costs a look at each follower, not a copy of the lesson's history
+        self._version: int | None = None
 
     def _history(self):
         e = self.lesson.engine
@@ -35,7 +39,7 @@ class Lead:
 
     def start(self) -> int:
         self.on = True
-        self._history_key = None
+        self._history_key = self._version = None
         for s in self.followers():
             s.lead_sent = (None, None)
         reached = self.sync()
@@ -47,12 +51,15 @@ class Lead:
         followers are up to date. Called after every change of the lesson."""
         if not self.on:
             return 0
-        key = self._history()
-        if key != self._history_key:
-            s = self.lesson
-            self._packets = [encode(m) for m in session_packets("lesson", session_text(s.engine, s.scenario, s.score))]
-            self._history_key = key
-        view = self.lesson.lesson_view()
+        if self.lesson.version != self._version:
+            self._version = self.lesson.version
+            key = self._history()
+            if key != self._history_key:
+                s = self.lesson
+                self._packets = [encode(m) for m in session_packets("lesson", session_text(s.engine, s.scenario, s.score))]
+                self._history_key = key
+            self._view = self.lesson.lesson_view()
+        key, view = self._history_key, self._view
         current = 0
         for follower in self.followers():
             sent_history, sent_view = follower.lead_sent

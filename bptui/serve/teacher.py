@@ -1,22 +1,23 @@
 """The teacher's console with no screen: the class table's order, the
 lesson (the teacher's own stepper) and its lead, the question being asked
 (a message, a scenario to push, how to end a lead), the line at the bottom,
-the log's last lines, and one method a key. The console (bptui.app.console_app) maps keys here and
-draws what this holds; tests drive it directly. Never imports Textual."""
+the log's last lines, and one method a key. The console
+(bptui.app.console_app) maps keys here and draws what this holds; tests
+drive it directly. Never imports Textual."""
 
 from __future__ import annotations
 
 from collections import deque
 
 from bptui.control import MAX_TEXT, message_text
-from bptui.prompt import Prompt
-from bptui.scenario_file import load
 from bptui.numfmt import fmt
 from bptui.predict import walk_questions
+from bptui.prompt import Prompt
+from bptui.scenario_file import load
 from bptui.serve.class_question import ClassQuestion
+from bptui.serve.class_table import COLUMNS, Row, class_rows, sort_rows
 from bptui.serve.lead import Lead
 from bptui.stepper import Stepper
-from bptui.serve.class_table import COLUMNS, Row, class_rows, sort_rows
 
 MESSAGE_LABEL = "message to the class:"
 PUSH_LABEL = "push the scenario in file (empty: the lesson's):"
