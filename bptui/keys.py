@@ -92,23 +92,27 @@ def footer_width(k: Key) -> int:
     return cell_len(k.footer_key or k.display) + 2 + cell_len(k.label) + 1
 
 
-def footer_keys(width: int, available: set[str] | None = None) -> set[str]:
-    """The actions the Footer shows at this width: the lowest ranks that fit,
-    among those available (None: all)."""
-    shown: set[str] = set()
+ANSWER_KEYS = (("enter", "⏎", "Answer"), ("escape", "esc", "Cancel"))  # while a question is asked
+ALWAYS = ("help", "quit")  # on every width, before anything else
+
+
+def footer_row(width: int, available: set[str] | None = None, pane: str = "") -> tuple[Key, ...]:
+    """The keys the Footer shows, in its order: the focused pane's own keys,
+    then the stepper's in the table's order. Chosen so that help and quit
+    fit first, then the pane's keys, then the lowest ranks that still fit."""
+    candidates = [k for k in KEYS if k.rank < IN_FOOTER and (k.pane == pane if k.pane else True)]
+    candidates = [k for k in candidates if k.pane or available is None or k.action in available]
+
+    def priority(k: Key) -> tuple[int, int]:
+        return (0 if k.action in ALWAYS else 1 if k.pane else 2, k.rank)
+
+    chosen: set[int] = set()
     used = 0
-    for k in sorted((k for k in KEYS if k.rank < IN_FOOTER and not k.pane), key=lambda k: k.rank):
-        if available is not None and k.action not in available:
-            continue
+    for k in sorted(candidates, key=priority):
         if used + footer_width(k) <= width:
-            shown.add(k.action)
+            chosen.add(id(k))
             used += footer_width(k)
-    return shown
-
-
-def pane_footer_width(pane: str) -> int:
-    """Cells a focused pane's own keys take in the Footer."""
-    return sum(footer_width(k) for k in KEYS if k.pane == pane and k.rank < IN_FOOTER)
+    return tuple(k for k in sorted(candidates, key=lambda k: (not k.pane,)) if id(k) in chosen)
 
 
 def key_summary() -> str:

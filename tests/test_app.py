@@ -437,8 +437,46 @@ async def test_footer_lists_the_keys():
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        shown = {k.key for k in app.query("FooterKey")}
+        shown = {key for key, _, _ in app.keys_footer.items}
         assert {"space", "l", "equals_sign", "plus", "u", "r", "question_mark", "q"} <= shown
+        line = app.keys_footer.render().plain
+        assert line.startswith(" space Step  . , Walk  l Rate ") and line.endswith(" ? Help  q Quit ")
+
+
+@pytest.mark.parametrize("width", [20, 40])
+async def test_help_and_quit_stay_in_the_footer_with_the_forward_pane_focused(width):
+    app = app_for()
+    async with app.run_test(size=(width, 12)) as pilot:
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is app.forward
+        line = app.keys_footer.render().plain
+        assert "? Help" in line and "q Quit" in line and len(line) <= width
+        assert ("←→ Nudge" in line) == (width >= 40)
+
+
+async def test_the_footer_says_how_to_answer_a_question_and_goes_back():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("l")
+        await pilot.pause()
+        assert app.keys_footer.render().plain == " ⏎ Answer  esc Cancel "
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "space Step" in app.keys_footer.render().plain
+
+
+async def test_clicking_a_key_in_the_footer_does_what_the_key_does():
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        line = app.keys_footer.render().plain
+        await pilot.click(app.keys_footer, offset=(line.index("Step"), 0))
+        await pilot.pause()
+        assert app.engine.step_count == 1
+        await pilot.click(app.keys_footer, offset=(line.index("Undo"), 0))
+        await pilot.pause()
+        assert app.engine.step_count == 0
 
 
 # --- small and resized terminals, NO_COLOR ----------------------------------------------

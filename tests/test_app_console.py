@@ -57,3 +57,22 @@ async def test_the_console_shows_sorts_messages_and_ends_the_class(tmp_path):
         await asyncio.wait_for(stopped.wait(), 5)
         await pilot.pause(0.1)
     assert app.return_value is None and server.done()
+
+
+async def test_the_lessons_footer_shows_the_teachers_keys_first_and_help_and_quit(tmp_path):
+    from bptui.app.lesson_app import LessonApp
+
+    room = room_of(tmp_path)
+    stop = asyncio.Event()
+    server = asyncio.get_running_loop().create_task(stop.wait())
+    app = LessonApp(TeacherDesk(room), server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        line = app.keys_footer.render().plain
+        assert line.startswith(" ^t Class  L Lead  A Ask  R Reveal  space Step ")
+        assert line.endswith(" ? Help  q Quit ") and len(line) <= 80
+        await pilot.click(app.keys_footer, offset=(2, 0))  # ^t: back to the console
+        await pilot.pause()
+    assert app.return_value == "console"
+    stop.set()
+    await server

@@ -21,10 +21,9 @@ class LessonApp(BptuiApp):
     BINDINGS = [
         *BptuiApp.BINDINGS,
         Binding("ctrl+t", "console", "Class", priority=True),
-        Binding("L", "lead", "Lead"),
-        Binding("A", "ask", "Ask"),
-        Binding("R", "reveal", "Reveal"),
     ]
+    # the teacher's keys, first in the Footer (route_key takes L, A and R)
+    EXTRA_KEYS = (("ctrl+t", "^t", "Class"), ("L", "L", "Lead"), ("A", "A", "Ask"), ("R", "R", "Reveal"))
     TITLE = "bptui serve: the lesson"
 
     def __init__(self, desk, server: asyncio.Task) -> None:

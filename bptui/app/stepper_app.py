@@ -4,12 +4,12 @@ behaviour and no math here."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual import events
 from textual.actions import parse as parse_action
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import ScrollableContainer, Vertical
-from textual.widgets import Footer
 
 from bptui.app.class_link import ClassLink
 from bptui.app.span_writer import install as write_spans_from_where_they_start
@@ -17,7 +17,7 @@ from bptui.control import ControlLink
 from bptui.engine import Engine
 from bptui.frame import Frame, FrameMaker
 from bptui.predict import Score
-from bptui.keys import BY_KEY, IN_FOOTER, KEYS, NAVIGATION, PANE_KEYS, footer_keys, pane_footer_width
+from bptui.keys import ANSWER_KEYS, BY_KEY, KEYS, NAVIGATION, PANE_KEYS, footer_row
 from bptui.scenario import Scenario
 from bptui.screens.help_screen import HelpScreen
 from bptui.series import CorrectRun
@@ -28,6 +28,7 @@ from bptui.widgets.code_view import CodeView
 from bptui.widgets.cost_chart import CostChart
 from bptui.widgets.forward_pane import CHART_ROWS, LANDSCAPE_ROWS, ForwardPane
 from bptui.widgets.gradient_pane import GradientPane
+from bptui.widgets.keys_footer import FooterItem, KeysFooter
 from bptui.widgets.landscape_view import LandscapeView
 from bptui.widgets.message_bar import MessageBar
 from bptui.widgets.status_pane import StatusPane
@@ -48,19 +49,10 @@ class BptuiApp(App[None]):
     TITLE = "bptui"
     ENABLE_COMMAND_PALETTE = False
 
-    # the Footer's bindings, made from the one table of keys (bptui.keys);
-    # keys themselves are routed by on_event, in the order they arrive
-    BINDINGS = [
-        *(
-            Binding(name, k.action, k.label, show=k.rank < IN_FOOTER and i == 0, key_display=k.footer_key or None)
-            for k in KEYS
-            if not k.pane  # a pane's own keys are the pane's bindings
-            for i, name in enumerate(k.keys)
-        ),
-        Binding("ctrl+q", "quit_now", "Quit", show=False, priority=True),
-        Binding("enter", "answer", "Answer"),
-        Binding("escape", "answer", "Cancel", key_display="esc"),
-    ]
+    # keys are routed by on_event, in the order they arrive, from the one
+    # table of keys (bptui.keys); the Footer is drawn from it too
+    BINDINGS = [Binding("ctrl+q", "quit_now", "Quit", show=False, priority=True)]
+    EXTRA_KEYS: tuple[FooterItem, ...] = ()  # a subclass's own keys, first in the Footer
 
     def __init__(
         self,
@@ -153,6 +145,7 @@ class BptuiApp(App[None]):
         self.bar = MessageBar(id="bar")
         self.circuit = CircuitView(id="circuit")
         self.code = CodeView(id="code")
+        self.keys_footer = KeysFooter()
         with ScrollableContainer(id="columns"):
             with Vertical(id="left"):
                 yield self.forward
@@ -164,7 +157,7 @@ class BptuiApp(App[None]):
         yield self.circuit
         yield self.code
         yield self.bar
-        yield Footer()
+        yield self.keys_footer
 
     def on_mount(self) -> None:
         self.query_one("#columns").focus()
@@ -241,12 +234,12 @@ class BptuiApp(App[None]):
         # the forward pane's rows are chosen while it has focus
         if isinstance(event.widget, ForwardPane):
             self.stepper.select_values()
-            self.draw()
+        self.draw()  # the Footer shows the focused pane's keys
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if isinstance(event.widget, NUDGE_PANES):
             self.stepper.unselect()
-            self.draw()
+        self.draw()
 
     def action_answer(self) -> None:
         """Enter and Escape are the prompt's own keys (this only labels them)."""
@@ -261,24 +254,19 @@ class BptuiApp(App[None]):
     def action_quit_now(self) -> None:
         self.exit()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """What the Footer shows (keys are routed by on_event, not here): while
-        a question is asked, how to answer it; else the stepper's keys that fit
-        the width, help and quit first."""
-        if action == "answer":
-            return self.asking is not None
-        full = f"{action}({', '.join(map(repr, parameters))})" if parameters else action
-        if full not in self._actions:
-            return True  # Textual's own (focus, screens) and the help screen's
+    def footer_items(self) -> tuple[FooterItem, ...]:
+        """What the Footer shows: while a question is asked, how to answer
+        it; else the stepper's keys that fit the width (help and quit first,
+        then the focused pane's own)."""
         if self.asking is not None:
-            return False
+            return ANSWER_KEYS
         available = {k.action for k in KEYS}
         if self.stepper.one_pane_per_param:
             available.discard("choose(1)")
-        width = self.size.width or 80
-        if isinstance(self.focused, NUDGE_PANES):
-            width -= pane_footer_width("forward")  # its own keys come first
-        return full in footer_keys(width, available)
+        width = (self.size.width or 80) - sum(cell_len(shown) + cell_len(label) + 3 for _, shown, label in self.EXTRA_KEYS)
+        pane = "forward" if isinstance(self.focused, NUDGE_PANES) else ""
+        keys = footer_row(width, available, pane)
+        return self.EXTRA_KEYS + tuple((k.keys[0], k.footer_key or k.display, k.label) for k in keys)
 
     # -- drawing the stepper's frame --
 
@@ -300,13 +288,12 @@ class BptuiApp(App[None]):
     def _draw_now(self) -> None:
         self._draw_pending = False
         self._keep_play_timer()
+        self.keys_footer.show(self.footer_items())  # (focus and width change it too)
         if self.stepper.version == self._drawn:
             return
         self._drawn = self.stepper.version
         f = self.frames.frame()
         bar = self.bar
-        if (f.asking is None) != (bar.prompt is None):
-            self.refresh_bindings()  # the Footer: the stepper's keys, or the question's
         bar.show(f.message, f.asking)
         if self._show_view(f):
             return

@@ -9,7 +9,7 @@ from rich.text import Text
 from bptui.circuit import LEGEND, CircuitLayout, Row
 from bptui.frame import Frame
 from bptui.numfmt import count, fmt
-from bptui.widgets.forward_pane import CHOSEN, ForwardPane
+from bptui.widgets.forward_pane import CHOSEN
 from bptui.widgets.line_pane import CURRENT
 from bptui.widgets.rows_view import RowsView
 
@@ -31,7 +31,6 @@ def row_text(row: Row, chosen: str | None = None) -> Text:
 
 class CircuitView(RowsView):
     # the forward pane's keys: ↑ ↓ choose a wire's value, ← → nudge it
-    BINDINGS = ForwardPane.BINDINGS
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

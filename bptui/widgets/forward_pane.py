@@ -9,11 +9,9 @@ lists the formulas."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.binding import Binding
 
 from bptui.frame import Frame
 from bptui.graph import Network
-from bptui.keys import IN_FOOTER, KEYS
 from bptui.numfmt import aligned, fmt
 from bptui.walk import WalkView
 from bptui.widgets.line_pane import CURRENT, PENDING, LabelledPane, mark_current, pending
@@ -27,13 +25,6 @@ CHOSEN = "reverse underline"  # the value ← → nudge (a walk's current node i
 
 class ForwardPane(LabelledPane):
     BORDER_TITLE = "Forward pass"
-    # the Footer's labels for the pane's own keys (the app routes them)
-    BINDINGS = [
-        Binding(name, k.action, k.label, show=k.rank < IN_FOOTER and i == 0, key_display=k.footer_key or None)
-        for k in KEYS
-        if k.pane == "forward"
-        for i, name in enumerate(k.keys)
-    ]
     keep_below = CHART_ROWS  # rows left to the pane under this one
     _max_room = -1
     value_order: tuple[str, ...] = ()  # the values ↑ ↓ visit, in the order shown
