@@ -28,6 +28,8 @@ from collections import deque
 from dataclasses import asdict, dataclass
 
 CONTROL_ENV = "BPTUI_CONTROL_FD"
+# a pipe the app closes once its first screen is drawn (bptui.serve.start_gate)
+STARTED_ENV = "BPTUI_STARTED_FD"
 MAX_PACKET = 8 * 1024
 MAX_TEXT = 200  # a message line for the class
 # packets an outbox holds at most: past this an app that does not read gets
@@ -70,6 +72,21 @@ class AppState:
         except (KeyError, TypeError):
             return None
         return cls(step, float(J), float(lr), tuple(modes), right, asked, view)
+
+
+def first_screen_drawn() -> None:
+    """Tell the template's start gate that this app's first screen is drawn,
+    so that the next student's app starts: close the pipe it was given (if
+    it was given one, and that is a pipe)."""
+    value = os.environ.pop(STARTED_ENV, None)
+    if value is None or not value.isdigit():
+        return
+    fd = int(value)
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.close(fd)
+    except OSError:
+        pass
 
 
 def state_of(stepper) -> AppState:

@@ -201,3 +201,28 @@ async def test_a_lead_ended_on_the_lesson_before_it_was_shown_still_lands_on_it(
         assert app.stepper.engine.step_count == 5 and not app.stepper.locked
         await keys(pilot, "space")
         assert app.stepper.engine.step_count == 6
+
+
+async def test_the_app_tells_the_start_gate_once_its_first_screen_is_drawn(monkeypatch):
+    import os
+
+    from bptui.control import STARTED_ENV
+
+    started_r, started_w = os.pipe()
+    os.set_blocking(started_r, False)
+    monkeypatch.setenv(STARTED_ENV, str(started_w))
+    app = BptuiApp(Scenario().engine(), Scenario(), files=False)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(50):
+                await pilot.pause()
+                try:
+                    if os.read(started_r, 1) == b"":
+                        break  # EOF: its end is closed
+                except BlockingIOError:
+                    pass
+            else:
+                raise AssertionError("the app never closed its started pipe")
+            assert "Forward pass" in screen_text(app) and STARTED_ENV not in os.environ
+    finally:
+        os.close(started_r)

@@ -13,7 +13,7 @@ from textual.containers import ScrollableContainer, Vertical
 
 from bptui.app.class_link import ClassLink
 from bptui.app.span_writer import install as write_spans_from_where_they_start
-from bptui.control import ControlLink
+from bptui.control import ControlLink, first_screen_drawn
 from bptui.engine import Engine
 from bptui.frame import Frame, FrameMaker
 from bptui.predict import Score
@@ -165,6 +165,8 @@ class BptuiApp(App[None]):
         # once laid out, again: the forward pane chooses its layout by the
         # rows it has
         self.call_after_refresh(self.draw, force=True)
+        # under serve: once that is drawn too, the next student's app may start
+        self.call_after_refresh(self.call_after_refresh, first_screen_drawn)
         if self.class_link is not None:
             self.class_link.start()
 

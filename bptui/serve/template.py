@@ -31,12 +31,18 @@ import selectors
 import signal
 import socket
 import sys
+import time
 import traceback
 from typing import Callable
+
+from bptui.control import STARTED_ENV
+from bptui.serve.start_gate import StartGate
 
 RunApp = Callable[[list[str]], int]  # bptui's main, given its arguments
 
 CHILD_CONTROL_FD = 3  # where a child finds its control socket
+CHILD_GO_FD = 4  # EOF here: the child's turn to start (bptui.serve.start_gate)
+CHILD_STARTED_FD = 5  # the child closes this once its first screen is drawn
 MAX_PACKET = 64 * 1024
 FDS_A_START = 2  # the pty's slave end and the control socket
 PR_SET_PDEATHSIG = 1
@@ -70,10 +76,11 @@ def limit_app(memory_mib: int, max_files: int, nice: int) -> None:
         os.nice(nice)
 
 
-def _become_app(request: dict, slave: int, control: int, sock: socket.socket, run: RunApp) -> int:
+def _become_app(request: dict, slave: int, control: int, gate: tuple[int, int], sock: socket.socket, run: RunApp) -> int:
     """In the child: take the pty as the controlling terminal, the control
     socket as CHILD_CONTROL_FD, the limits, the user, the directory and the
-    environment; then run bptui. Returns its exit code."""
+    environment; wait for its turn at the gate; then run bptui. Returns its
+    exit code."""
     import fcntl
     import termios
 
@@ -83,7 +90,10 @@ def _become_app(request: dict, slave: int, control: int, sock: socket.socket, ru
         os.dup2(slave, fd)
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
     os.dup2(control, CHILD_CONTROL_FD)
-    os.closerange(CHILD_CONTROL_FD + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    go, started = gate
+    os.dup2(go, CHILD_GO_FD)
+    os.dup2(started, CHILD_STARTED_FD)
+    os.closerange(CHILD_STARTED_FD + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -96,17 +106,33 @@ def _become_app(request: dict, slave: int, control: int, sock: socket.socket, ru
         os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update({str(k): str(v) for k, v in request["env"].items()})
+    os.environ[STARTED_ENV] = str(CHILD_STARTED_FD)
     sys.argv = ["bptui", *request["args"]]
+    _wait_for_turn()
     try:
         return run(request["args"]) or 0
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
 
 
-def _child(request: dict, slave: int, control: int, sock: socket.socket, run: RunApp) -> None:
+def _wait_for_turn() -> None:
+    """Until the gate lets this child go (EOF: the template closed its end,
+    or has gone)."""
+    while True:
+        try:
+            os.read(CHILD_GO_FD, 1)
+            break
+        except InterruptedError:
+            continue
+        except OSError:
+            break
+    os.close(CHILD_GO_FD)
+
+
+def _child(request: dict, slave: int, control: int, gate: tuple[int, int], sock: socket.socket, run: RunApp) -> None:
     code = 1
     try:
-        code = _become_app(request, slave, control, sock, run)
+        code = _become_app(request, slave, control, gate, sock, run)
     except BaseException:
         traceback.print_exc()  # onto the student's pty: the server keeps its tail
     finally:
@@ -124,8 +150,10 @@ def _send(sock: socket.socket, message: dict) -> None:
         pass  # the server has gone: the loop ends at its EOF
 
 
-def _start(sock: socket.socket, data: bytes, fds: list[int], run: RunApp) -> None:
+def _start(sock: socket.socket, data: bytes, fds: list[int], run: RunApp, gate: StartGate) -> list[int]:
+    """Fork the child a start asks for; returns the gate's fds to watch."""
     request_id = None
+    watch: list[int] = []
     try:
         request = json.loads(data)
         request_id = request["id"]
@@ -135,21 +163,27 @@ def _start(sock: socket.socket, data: bytes, fds: list[int], run: RunApp) -> Non
         sys.stdout.flush()
         sys.stderr.flush()
         r, w = os.pipe()
+        go_r, go_w = os.pipe()
+        started_r, started_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            os.close(r)
+            for fd in (r, go_w, started_r):
+                os.close(fd)
             os.setsid()  # before the server hears the pid: its group is the pid
             os.close(w)
-            _child(request, slave, control, sock, run)
-        os.close(w)
+            _child(request, slave, control, (go_r, started_w), sock, run)
+        for fd in (w, go_r, started_w):
+            os.close(fd)
         os.read(r, 1)  # EOF once the child has its own session
         os.close(r)
         _send(sock, {"id": request_id, "pid": pid})
+        watch = gate.add(go_w, started_r)
     except Exception as e:  # one start that cannot be made; the template goes on
         _send(sock, {"id": request_id, "error": f"{type(e).__name__}: {e}"})
     finally:
         for fd in fds:
             os.close(fd)
+    return watch
 
 
 def _reap(sock: socket.socket) -> None:
@@ -177,8 +211,25 @@ def serve(sock: socket.socket, run: RunApp) -> None:
     selector.register(sock, selectors.EVENT_READ)
     selector.register(wake_r, selectors.EVENT_READ)
     fds_space = socket.CMSG_SPACE(FDS_A_START * array.array("i").itemsize)
+    gate = StartGate()
+
+    def watch(fds: list[int]) -> None:
+        for fd in fds:
+            selector.register(fd, selectors.EVENT_READ, "started")
+
     while True:
-        for key, _ in selector.select():
+        deadline = gate.next_deadline()
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        events = selector.select(timeout)
+        for fd in gate.late():
+            selector.unregister(fd)
+            watch(gate.end(fd))
+        for key, _ in events:
+            if key.data == "started":
+                if selector.get_map().get(key.fd) is key:  # (not a slot that ended above)
+                    selector.unregister(key.fd)
+                    watch(gate.end(key.fd))
+                continue
             if key.fileobj is wake_r:
                 try:
                     wake_r.recv(4096)
@@ -195,6 +246,7 @@ def serve(sock: socket.socket, run: RunApp) -> None:
                 if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                     fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
             if not data:
+                gate.close()
                 return  # the server closed its end
-            _start(sock, data, list(fds), run)
+            watch(_start(sock, data, list(fds), run, gate))
         _reap(sock)
