@@ -18,19 +18,9 @@ def warm() -> None:
     these objects again, so forked children do not write (and so copy) the
     pages they live in."""
     import numpy.random  # noqa: F401  (numpy loads it on first use)
-    # what an app loads only once it runs in a terminal: its driver, the
-    # parser of what the terminal sends, the layouts and the scrollbars
-    import rich.ansi  # noqa: F401
-    import textual._xterm_parser  # noqa: F401
-    import textual.drivers.linux_driver  # noqa: F401
-    import textual.layouts.factory  # noqa: F401
-    import textual.layouts.horizontal  # noqa: F401
-    import textual.layouts.stream  # noqa: F401
-    import textual.pilot  # noqa: F401
-    import textual.scrollbar  # noqa: F401
-    from rich.cells import cell_len
+    from bptui.app.preload import preload
 
-    cell_len("σ·−≈中")  # rich loads its table of cell widths on first use
+    preload()
 
     import bptui.app  # noqa: F401  (Textual, the widgets, the app)
     import bptui.cli
