@@ -76,3 +76,46 @@ async def test_the_lessons_footer_shows_the_teachers_keys_first_and_help_and_qui
     assert app.return_value == "console"
     stop.set()
     await server
+
+
+async def test_thirty_students_fit_80x24_two_a_line_and_c_shows_every_column(tmp_path):
+    from dataclasses import replace
+
+    from tests.test_app import screen_text
+
+    room = room_of(tmp_path)
+    base = stepped(1)
+    names = [f"s{k:02d}" for k in range(30)]
+    # step k+1 for student k, and one with a J too small for 8 cells at 4 digits
+    room.sessions.update(FakeSession(n, replace(base, step=k + 1), 0.0, 0.0) for k, n in enumerate(names))
+    tiny = next(s for s in room.sessions if s.name == "s29")
+    tiny.state = replace(tiny.state, J=3.2e-12, lr=0.000125)
+    stop = asyncio.Event()
+    server = asyncio.get_running_loop().create_task(stop.wait())
+    app = ConsoleApp(TeacherDesk(room), server, stop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        app.draw()
+        await pilot.pause()
+        text = screen_text(app)
+        assert all(n in text for n in names), "every student on the screen at once"
+        assert app.table.row_count == 15 and app.table.max_scroll_y == 0
+        assert all(len(line) <= 80 for line in text.splitlines())
+        assert "c Cols" in text.splitlines()[-1] and "q End" in text.splitlines()[-1]
+        rows = table_rows(app)
+        # down the left half, then the right: s00..s14 beside s15..s29
+        assert [(r[0].strip(), r[6].strip()) for r in rows[:2]] == [("s00", "s15"), ("s01", "s16")]
+        assert rows[14][6].strip() == "s29" and rows[14][8].strip() == "3.2e−12"  # 7 cells: a digit fewer
+        await pilot.press("3", "3")  # by step, descending: s29 first
+        assert table_rows(app)[0][0].strip() == "s29"
+        await pilot.press("c")  # every column: one student a line, the table scrolls
+        await pilot.pause()
+        rows = table_rows(app)
+        assert app.table.row_count == 30 and rows[0][0] == "s29"
+        assert rows[0][3] == "3.20e−12" and rows[0][4] == "1.25e−4"  # fewer digits, never cut
+        assert "Every column" in str(app.said.render())
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.table.row_count == 15
+    stop.set()
+    await server

@@ -17,12 +17,17 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, RichLog, Static
 
-from bptui.serve.class_table import COLUMNS
+from bptui.serve.class_table import COLUMNS, TWO_A_LINE, two_a_line
 from bptui.serve.lead import LEAD_SECONDS
 from bptui.serve.teacher import LOG_LINES, TeacherDesk
 from bptui.widgets.prompt_line import PromptLine
 
 TABLE_SECONDS = 1.0  # the table is redrawn this often (students say how they stand twice a second)
+# rows the screen keeps from the full table: the top line, the table's
+# heading, the log (5 lines and its border), the said line, the Footer
+AROUND_THE_TABLE = 10
+TWO_A_LINE_WIDTH = 80  # cells two students a line take, with the scrollbar
+GAP = "│"  # between the two halves of a line
 SORT_KEYS = {str(n + 1): n for n in range(len(COLUMNS))}
 
 
@@ -35,10 +40,11 @@ class ConsoleApp(App[None]):
         Binding("L", "lead", "Lead"),
         Binding("A", "ask", "Ask"),
         Binding("R", "reveal", "Reveal"),
-        Binding("m", "message", "Message"),
+        Binding("m", "message", "Line"),
         Binding("p", "push", "Push"),
         Binding("1", "sort(0)", "Sort", key_display="1-9"),
-        Binding("q", "quit_class", "End class"),
+        Binding("c", "two_a_line", "Cols"),
+        Binding("q", "quit_class", "End"),
         Binding("ctrl+q", "quit_class", "End class", show=False, priority=True),
         Binding("ctrl+c", "quit_class", "End class", show=False, priority=True),
     ]
@@ -50,6 +56,7 @@ class ConsoleApp(App[None]):
         self._stop = stop
         self._shown_order: list[str] = []
         self._shown_cells: dict[str, tuple[str, ...]] = {}
+        self._shown_two: bool | None = None  # the table's columns: two students a line, or one
 
     def compose(self) -> ComposeResult:
         self.header = Static(id="header")
@@ -67,8 +74,6 @@ class ConsoleApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        for heading, width in COLUMNS:
-            self.table.add_column(heading, width=width, key=heading)
         for line in self.desk.log_lines:
             self.log_pane.write(line)
         self.desk.on_log_line = self.log_pane.write
@@ -97,10 +102,62 @@ class ConsoleApp(App[None]):
         self.prompt.show(d.asking)
         reason = d.asking.reason if d.asking is not None else ""
         self.said.update(reason or d.said)
-        self._draw_table()
-
-    def _draw_table(self) -> None:
         rows = self.desk.rows()
+        two = self._two_a_line(len(rows), len(asked))
+        self.screen.set_class(two, "-two-a-line")
+        self.screen.set_class(two and bool(asked), "-asking")
+        if two != self._shown_two:
+            self._set_columns(two)
+        if two:
+            self._draw_two_a_line(rows)
+        else:
+            self._draw_table(rows)
+
+    def _two_a_line(self, students: int, question_lines: int) -> bool:
+        """Two students a line when the full table would scroll and the
+        width has room for them, unless c chose otherwise."""
+        if self.desk.two_a_line is not None:
+            return self.desk.two_a_line
+        question = question_lines + 1 if question_lines else 0
+        full_rows = self.size.height - AROUND_THE_TABLE - question
+        return students > full_rows and self.size.width >= TWO_A_LINE_WIDTH
+
+    def _set_columns(self, two: bool) -> None:
+        t = self.table
+        t.clear(columns=True)
+        if two:
+            # no padding: the widths below hold each column and its gap
+            t.cell_padding = 0
+            for half in ("", "'"):
+                for column, width in TWO_A_LINE:
+                    heading = COLUMNS[column][0]
+                    t.add_column(heading, width=width + 1, key=heading + half)
+                if not half:
+                    t.add_column(GAP, width=2, key="gap")
+        else:
+            t.cell_padding = 1
+            for heading, width in COLUMNS:
+                t.add_column(heading, width=width, key=heading)
+        self._shown_two = two
+        self._shown_order, self._shown_cells = [], {}
+
+    def _draw_two_a_line(self, rows) -> None:
+        lines = [
+            (*left.two_a_line_cells(), GAP, *(right.two_a_line_cells() if right else ("",) * len(TWO_A_LINE)))
+            for left, right in two_a_line(rows)
+        ]
+        shown = {str(k): v for k, v in enumerate(lines)}
+        if shown == self._shown_cells:
+            return
+        at = self.table.cursor_row
+        self.table.clear()
+        for key, cells in shown.items():
+            self.table.add_row(*cells, key=key)
+        if lines:
+            self.table.move_cursor(row=min(max(at, 0), len(lines) - 1))
+        self._shown_order, self._shown_cells = [], shown
+
+    def _draw_table(self, rows) -> None:
         order = [r.name for r in rows]
         cells = {r.name: r.cells() for r in rows}
         if order != self._shown_order:
@@ -141,7 +198,17 @@ class ConsoleApp(App[None]):
         await super().on_event(event)
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        self.action_sort(event.column_index)
+        column = event.column_index
+        if self._shown_two:  # the halves' columns, and the gap between them
+            half = len(TWO_A_LINE) + 1
+            if column % half == len(TWO_A_LINE):
+                return
+            column = TWO_A_LINE[column % half][0]
+        self.action_sort(column)
+
+    def action_two_a_line(self) -> None:
+        self.desk.toggle_two_a_line(bool(self._shown_two))
+        self.draw()
 
     def action_sort(self, column: int) -> None:
         self.desk.sort_by(column)

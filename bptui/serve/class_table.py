@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from bptui.control import AppState
-from bptui.numfmt import fmt
+from bptui.numfmt import MINUS, fmt
 
 # (heading, cells wide): 74 cells with the table's padding, inside 80
 COLUMNS = (
@@ -27,6 +27,9 @@ COLUMNS = (
 # the words a mode takes alone, and in a list of several
 MODE_WORDS = {"walk": ("walk", "walk"), "predict": ("predict", "pred"), "mistakes": ("mistakes", "mist"), "play": ("play", "play"), "following": ("following", "foll")}
 MISSING = "·"  # no value (yet): the app has not said, or the student is absent
+# two students a line, when the class has more than the full table shows:
+# (a column of COLUMNS, cells wide)
+TWO_A_LINE = ((0, 8), (2, 6), (3, 7), (5, 9), (7, 4))
 
 
 @dataclass(frozen=True)
@@ -56,19 +59,63 @@ class Row:
             value = None
         return (value is None, value if value is not None else 0, self.name)
 
-    def cells(self) -> tuple[str, ...]:
+    def cells(self, widths: dict[int, int] | None = None) -> tuple[str, ...]:
+        """Each column's text, in at most its width (COLUMNS', or `widths`'
+        for the columns it names). Numbers lose digits to fit, never their
+        end: a cut number would read as another."""
+        w = {k: width for k, (_, width) in enumerate(COLUMNS)} | (widths or {})
         s = self.state
         return (
-            shorten(self.name, COLUMNS[0][1]),
+            shorten(self.name, w[0]),
             duration(self.on),
-            MISSING if s is None else f"{s.step:,}",
-            MISSING if s is None else fmt(s.J, digits=4),
-            MISSING if s is None else fmt(s.lr, digits=3, keep_zeros=False),
-            doing(self),
-            MISSING if s is None or not s.asked else f"{s.right}/{s.asked}",
+            MISSING if s is None else fit_count(s.step, w[2]),
+            MISSING if s is None else fit_number(s.J, w[3], 4),
+            MISSING if s is None else fit_number(s.lr, w[4], 3, keep_zeros=False),
+            shorten(doing(self), w[5]),
+            MISSING if s is None or not s.asked else shorten(f"{s.right}/{s.asked}", w[6]),
             duration(self.idle),
-            str(self.hand_ins) if self.hand_ins else MISSING,
+            shorten(str(self.hand_ins), w[8]) if self.hand_ins else MISSING,
         )
+
+    def two_a_line_cells(self) -> tuple[str, ...]:
+        """The columns of TWO_A_LINE, in their widths."""
+        cells = self.cells(dict(TWO_A_LINE))
+        return tuple(cells[column] for column, _ in TWO_A_LINE)
+
+
+def fit_number(v: float, width: int, digits: int, *, keep_zeros: bool = True) -> str:
+    """v in at most `width` cells: fewer digits while it does not fit."""
+    for d in range(digits, 0, -1):
+        for text in (fmt(v, digits=d, keep_zeros=keep_zeros), scientific(v, d)):
+            if len(text) <= width:
+                return text
+    return text  # (1 digit: at most 7 cells, −1e−300)
+
+
+def scientific(v: float, digits: int) -> str:
+    """1.25e−4: what fmt writes as 0.000125, when that is the shorter."""
+    if not math.isfinite(v) or v == 0:
+        return fmt(v, digits=digits)
+    mant, exp = f"{v:.{digits - 1}e}".split("e")
+    return f"{mant}e{int(exp)}".replace("-", MINUS)
+
+
+def fit_count(n: int, width: int) -> str:
+    """A count in at most `width` cells: 12,345, else 12345, else 12k or 3M."""
+    for text in (f"{n:,}", str(n)):
+        if len(text) <= width:
+            return text
+    for size, unit in ((10**3, "k"), (10**6, "M"), (10**9, "G")):
+        if len(f"{n // size}{unit}") <= width:
+            return f"{n // size}{unit}"
+    return f"{n:.0e}"
+
+
+def two_a_line(rows: list[Row]) -> list[tuple[Row, Row | None]]:
+    """Rows in pairs, read down the left half, then down the right: the
+    sort order runs on from the bottom of one to the top of the other."""
+    half = (len(rows) + 1) // 2
+    return [(rows[i], rows[half + i] if half + i < len(rows) else None) for i in range(half)]
 
 
 def doing(row: Row) -> str:
@@ -81,7 +128,7 @@ def doing(row: Row) -> str:
         return "stepping"
     if len(modes) == 1:
         return MODE_WORDS[modes[0]][0]
-    return shorten("+".join(MODE_WORDS[m][1] for m in modes), COLUMNS[5][1])
+    return "+".join(MODE_WORDS[m][1] for m in modes)
 
 
 def shorten(text: str, width: int) -> str:

@@ -41,6 +41,8 @@ class TeacherDesk:
         self._asked = 0
         self.sort_column = 0
         self.descending = False
+        # None: two students a line only when the class outgrows the table
+        self.two_a_line: bool | None = None
         self.asking: Prompt | None = None
         self.said = HINT
         self._quit_armed = False
@@ -98,6 +100,16 @@ class TeacherDesk:
             self.sort_column, self.descending = column, False
         order = "descending" if self.descending else "ascending"
         self.said = f"Sorted by {COLUMNS[column][0]}, {order} (missing values last)."
+
+    def toggle_two_a_line(self, shown_now: bool) -> None:
+        """c: every column, one student a line; or two students a line
+        (name, step, J, doing, idle), so that 30 fit at 80×24."""
+        self.two_a_line = not shown_now
+        self.said = (
+            "Two students a line: name, step, J, doing, idle (c: every column)."
+            if self.two_a_line
+            else "Every column, a student a line (c: two students a line)."
+        )
 
     def ask_message(self) -> None:
         self.asking = Prompt(MESSAGE_LABEL, "", self._send_message, self._not_sent, max_length=MAX_TEXT)
