@@ -18,7 +18,7 @@ The parts, one a module:
 - hand_in, kept, roster: hand-ins, sessions kept for a resume, the roster;
 - app_process: starting an app (environment, pty, limits, user);
 - template, template_client: the warm process apps are forked from, and the
-  server's side of it;
+  server's side of it; start_gate: how many of them start at once;
 - terminal: pty size and modes, and the reset sent when an app cannot;
 - log: the log, with repeated lines folded per address.
 """
