@@ -4,7 +4,6 @@ behaviour and no math here."""
 
 from __future__ import annotations
 
-from rich.cells import cell_len
 from textual import events
 from textual.actions import parse as parse_action
 from textual.app import App, ComposeResult
@@ -28,7 +27,7 @@ from bptui.widgets.code_view import CodeView
 from bptui.widgets.cost_chart import CostChart
 from bptui.widgets.forward_pane import CHART_ROWS, LANDSCAPE_ROWS, ForwardPane
 from bptui.widgets.gradient_pane import GradientPane
-from bptui.widgets.keys_footer import FooterItem, KeysFooter
+from bptui.widgets.keys_footer import FooterItem, KeysFooter, item_width
 from bptui.widgets.landscape_view import LandscapeView
 from bptui.widgets.message_bar import MessageBar
 from bptui.widgets.status_pane import StatusPane
@@ -76,6 +75,8 @@ class BptuiApp(App[None]):
         self._play_timer = None
         self._play_interval: float | None = None
         self._correct_run: CorrectRun | None = None  # the comparison beside a mistaken rule
+        self._footer_for: tuple | None = None  # what the Footer's keys were chosen for
+        self._footer_items: tuple[FooterItem, ...] = ()
         self._bind_actions()
 
     def _bind_actions(self) -> None:
@@ -262,13 +263,19 @@ class BptuiApp(App[None]):
         then the focused pane's own)."""
         if self.asking is not None:
             return ANSWER_KEYS
-        available = {k.action for k in KEYS}
-        if self.stepper.one_pane_per_param:
-            available.discard("choose(1)")
-        width = (self.size.width or 80) - sum(cell_len(shown) + cell_len(label) + 3 for _, shown, label in self.EXTRA_KEYS)
+        width = self.size.width or 80
         pane = "forward" if isinstance(self.focused, NUDGE_PANES) else ""
-        keys = footer_row(width, available, pane)
-        return self.EXTRA_KEYS + tuple((k.keys[0], k.footer_key or k.display, k.label) for k in keys)
+        one_pane_per_param = self.stepper.one_pane_per_param
+        chosen = (width, pane, one_pane_per_param)
+        if chosen != self._footer_for:  # (drawn every frame: chosen again only on a change)
+            available = {k.action for k in KEYS}
+            if one_pane_per_param:
+                available.discard("choose(1)")
+            room = width - sum(map(item_width, self.EXTRA_KEYS))
+            keys = footer_row(room, available, pane)
+            self._footer_for = chosen
+            self._footer_items = self.EXTRA_KEYS + tuple((k.keys[0], k.footer_key or k.display, k.label) for k in keys)
+        return self._footer_items
 
     # -- drawing the stepper's frame --
 

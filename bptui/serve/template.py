@@ -165,7 +165,12 @@ def _start(sock: socket.socket, data: bytes, fds: list[int], run: RunApp, gate: 
         r, w = os.pipe()
         go_r, go_w = os.pipe()
         started_r, started_w = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (r, w, go_r, go_w, started_r, started_w):
+                os.close(fd)
+            raise
         if pid == 0:
             for fd in (r, go_w, started_r):
                 os.close(fd)

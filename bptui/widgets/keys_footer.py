@@ -15,6 +15,12 @@ from textual.widget import Widget
 FooterItem = tuple[str, str, str]
 
 
+def item_width(item: FooterItem) -> int:
+    """Cells an item takes: ' key ' then 'label '."""
+    _, shown, label = item
+    return cell_len(shown) + cell_len(label) + 3
+
+
 class KeysFooter(Widget):
     ALLOW_SELECT = False
     COMPONENT_CLASSES = {"keys-footer--key", "keys-footer--label"}
@@ -55,10 +61,10 @@ class KeysFooter(Widget):
     def key_at(self, x: int) -> str | None:
         """The key whose words are at cell x, if any."""
         left = 0
-        for key, shown, label in self.items:
-            left += cell_len(shown) + 2 + cell_len(label) + 1
+        for item in self.items:
+            left += item_width(item)
             if x < left:
-                return key
+                return item[0]
         return None
 
     def on_click(self, event: events.Click) -> None:
