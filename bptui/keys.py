@@ -87,9 +87,13 @@ HELP_ROWS: tuple[tuple[str, str], ...] = tuple(
 )
 
 
+def footer_cells(shown: str, label: str) -> int:
+    """Cells a key takes in the Footer: ' key ' then 'label '."""
+    return cell_len(shown) + 2 + cell_len(label) + 1
+
+
 def footer_width(k: Key) -> int:
-    """Cells a key takes in Textual's Footer: ' key ' then 'label '."""
-    return cell_len(k.footer_key or k.display) + 2 + cell_len(k.label) + 1
+    return footer_cells(k.footer_key or k.display, k.label)
 
 
 ANSWER_KEYS = (("enter", "⏎", "Answer"), ("escape", "esc", "Cancel"))  # while a question is asked
@@ -100,8 +104,11 @@ def footer_row(width: int, available: set[str] | None = None, pane: str = "") ->
     """The keys the Footer shows, in its order: the focused pane's own keys,
     then the stepper's in the table's order. Chosen so that help and quit
     fit first, then the pane's keys, then the lowest ranks that still fit."""
-    candidates = [k for k in KEYS if k.rank < IN_FOOTER and (k.pane == pane if k.pane else True)]
-    candidates = [k for k in candidates if k.pane or available is None or k.action in available]
+    candidates = [
+        k
+        for k in KEYS
+        if k.rank < IN_FOOTER and (k.pane == pane if k.pane else available is None or k.action in available)
+    ]
 
     def priority(k: Key) -> tuple[int, int]:
         return (0 if k.action in ALWAYS else 1 if k.pane else 2, k.rank)

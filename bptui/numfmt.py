@@ -10,14 +10,15 @@ DOT_COLUMN = 2  # values line up on their decimal point: a sign and one digit be
 WIDTH = 14  # the widest aligned value: −1.234568e−308
 
 
-def fmt(v: float, *, keep_zeros: bool = True, digits: int = 7) -> str:
+def fmt(v: float, *, keep_zeros: bool = True, digits: int = 7, scientific: bool = False) -> str:
     """`digits` significant digits (7: the brief asks for at least 6), in a bounded width.
 
     `g` keeps fixed notation from 1e-4 up to 1e7 and switches to scientific
     outside it, so very large and very small values keep their digits instead
     of overflowing their cell. Trailing zeros stay (12.22010, not 12.2201) so
     every computed value shows all its digits; settings such as a learning
-    rate read better without them (keep_zeros=False: 0.5).
+    rate read better without them (keep_zeros=False: 0.5). scientific=True
+    writes the exponent whatever the size.
     """
     if math.isnan(v):
         return "nan"
@@ -25,7 +26,10 @@ def fmt(v: float, *, keep_zeros: bool = True, digits: int = 7) -> str:
         return "+inf" if v > 0 else f"{MINUS}inf"
     if v == 0.0:
         v = 0.0  # −0.0 reads as 0: the sign of a zero would only mislead here
-    s = f"{v:#.{digits}g}" if keep_zeros else f"{v:.{digits}g}"
+    if scientific:  # 1.25e−4 where g writes 0.000125
+        s = f"{v:.{digits - 1}e}"
+    else:
+        s = f"{v:#.{digits}g}" if keep_zeros else f"{v:.{digits}g}"
     if "e" in s:
         mant, exp = s.split("e")
         s = f"{mant}e{int(exp)}"  # e+12 -> e12, e-05 -> e-5: shorter, still exact

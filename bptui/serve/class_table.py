@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from bptui.control import AppState
-from bptui.numfmt import MINUS, fmt
+from bptui.numfmt import fmt
 
 # (heading, cells wide): 74 cells with the table's padding, inside 80
 COLUMNS = (
@@ -86,18 +86,10 @@ class Row:
 def fit_number(v: float, width: int, digits: int, *, keep_zeros: bool = True) -> str:
     """v in at most `width` cells: fewer digits while it does not fit."""
     for d in range(digits, 0, -1):
-        for text in (fmt(v, digits=d, keep_zeros=keep_zeros), scientific(v, d)):
+        for text in (fmt(v, digits=d, keep_zeros=keep_zeros), fmt(v, digits=d, scientific=True)):
             if len(text) <= width:
                 return text
     return text  # (1 digit: at most 7 cells, −1e−300)
-
-
-def scientific(v: float, digits: int) -> str:
-    """1.25e−4: what fmt writes as 0.000125, when that is the shorter."""
-    if not math.isfinite(v) or v == 0:
-        return fmt(v, digits=digits)
-    mant, exp = f"{v:.{digits - 1}e}".split("e")
-    return f"{mant}e{int(exp)}".replace("-", MINUS)
 
 
 def fit_count(n: int, width: int) -> str:

@@ -6,19 +6,19 @@ the app gives it, and repaints only when the list changes."""
 
 from __future__ import annotations
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.widget import Widget
+
+from bptui.keys import footer_cells
 
 # (the key Textual names, as the line writes it, its word)
 FooterItem = tuple[str, str, str]
 
 
 def item_width(item: FooterItem) -> int:
-    """Cells an item takes: ' key ' then 'label '."""
     _, shown, label = item
-    return cell_len(shown) + cell_len(label) + 3
+    return footer_cells(shown, label)
 
 
 class KeysFooter(Widget):
