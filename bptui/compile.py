@@ -23,6 +23,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from bptui.ops import NP_RUNTIME, OPS, RUNTIME
+from bptui.optimizers import RUNTIME as OPTIMIZER_RUNTIME
 
 
 class Names:
@@ -111,20 +112,38 @@ def backward_lines(net, names: Names = COMPILED) -> list[str]:
     return factor_lines(net, names) + [line for _, line in adjoint_lines(net, names)]
 
 
-def runner_source(net, inputs: str, amounts: dict[str, str | None]) -> str:
-    """make_runner(record, tag) -> run(state, lr, n): up to n steps from
-    `state` (params, then op values). Each step is backward at the current
-    weights, every weight updated from the same gradients (w − lr × its
-    amount, by default its gradient), forward at the new weights, then
-    record((params..., J, lr, tag)). A step whose new weights or J are not
+def slot_var(slot: str, param: str) -> str:
+    """The compiled code's name for a slot of a parameter's optimizer state."""
+    return f"s_{slot}_{param}"
+
+
+def runner_source(net, inputs: str, amounts: dict[str, str | None], optimizer=None) -> str:
+    """make_runner(record, tag) -> run(state, lr, n, t): up to n steps from
+    `state` (params, then op values, then each parameter's optimizer slots),
+    t steps having been taken before. Each step is backward at the current
+    weights, every weight updated from the same gradients (by the optimizer,
+    from its amount: by default its gradient; plain descent is w − lr ×
+    amount), forward at the new weights, then record((params..., slots...,
+    J, lr, tag)). A step whose new weights or J are not
     finite is not recorded: run returns at once with (steps taken, None,
     the offending values), and the caller recomputes the last good state
     from its recorded weights."""
-    state = [value(p) for p in net.params] + [value(n) for n in net.op_nodes]
+    slots = [] if optimizer is None else list(optimizer.slots)
+    state_slots = [slot_var(s, p) for p in net.params for s in slots]
+    state = [value(p) for p in net.params] + [value(n) for n in net.op_nodes] + state_slots
     # every amount is computed before any weight moves, so the update can
     # overwrite the weights in place
-    updates = [f"a_{p} = {amounts[p]}" for p in net.params if amounts[p] is not None]
-    updates += [f"{value(p)} = {value(p)} - lr * a_{p}" for p in net.params if amounts[p] is not None]
+    moved = [p for p in net.params if amounts[p] is not None]
+    updates = [f"a_{p} = {amounts[p]}" for p in moved]
+    if optimizer is None:
+        updates += [f"{value(p)} = {value(p)} - lr * a_{p}" for p in moved]
+    else:
+        if optimizer.uses_t:
+            updates.append("t += 1.0")
+        for p in moved:
+            names = {"g": f"a_{p}", "w": value(p), "lr": "lr", "t": "t", "m̂": f"x_m_{p}", "v̂": f"x_v_{p}"}
+            names.update({s: slot_var(s, p) for s in slots})
+            updates += optimizer.code(names)
     # x * 0.0 is 0.0 for every finite x and nan for ±inf and nan, so one
     # comparison checks them all without any overflow of its own.
     checked = [value(p) for p in net.params] + [value(net.loss)]
@@ -134,13 +153,13 @@ def runner_source(net, inputs: str, amounts: dict[str, str | None]) -> str:
     for name, guard in guards(net):
         checked.append(value(name))
         finite += f" + {guard} * 0.0"
-    row = [value(p) for p in net.params] + [value(net.loss), "lr", "tag"]
+    row = [value(p) for p in net.params] + state_slots + [value(net.loss), "lr", "tag"]
     body = backward_lines(net) + updates + forward_lines(net)
     # math functions as keyword defaults: locals, not global look-ups
     local = ", ".join([inputs, *(f"{h}={h}" for h in RUNTIME)])
     src = [
         "def make_runner(record, tag):",
-        f"    def run(state, lr, n, *, {local}):",
+        f"    def run(state, lr, n, t, *, {local}):",
         f"        {', '.join(state)}, = state",
         "        for i in range(n):",
     ]
@@ -151,7 +170,7 @@ def runner_source(net, inputs: str, amounts: dict[str, str | None]) -> str:
         f"            record(({', '.join(row)},))",
         f"        return n, ({', '.join(state)},), None",
         # one step, as a keypress takes it: the same lines without the loop
-        f"    def run1(state, lr, *, {local}):",
+        f"    def run1(state, lr, t, *, {local}):",
         f"        {', '.join(state)}, = state",
     ]
     src += ["        " + line for line in body]
@@ -191,14 +210,17 @@ class CompiledNetwork:
         self._runner_factories: dict[tuple, Callable] = {}
         self._loss_grid: Callable | None = None
 
-    def make_runner(self, net, record: Callable, amounts: dict[str, str | None] | None, tag: float) -> Callable:
+    def make_runner(self, net, record: Callable, amounts: dict[str, str | None] | None, tag: float,
+                    optimizer=None) -> Callable:  # fmt: skip
         if amounts is None:
             amounts = {p: adjoint(p) for p in net.params}
-        key = tuple(amounts[p] for p in net.params)
+        if optimizer is not None and optimizer.name == "sgd":
+            optimizer = None  # w − lr × amount: the plain step's own lines
+        key = (tuple(amounts[p] for p in net.params), optimizer)
         factory = self._runner_factories.get(key)
         if factory is None:
-            ns = dict(self.namespace)
-            source = runner_source(net, self.inputs, amounts)
+            ns = dict(self.namespace, **OPTIMIZER_RUNTIME)
+            source = runner_source(net, self.inputs, amounts, optimizer)
             exec(compile(source, f"<bptui runner {net.loss}>", "exec"), ns)
             factory = self._runner_factories[key] = ns["make_runner"]
         return factory(record, tag)

@@ -18,6 +18,7 @@ import numpy as np
 from bptui.engine_records import Divergence, Edit, HistoryWatcher, ResetMemo, Update
 from bptui.graph import Network, Trace
 from bptui.numfmt import fmt
+from bptui.optimizers import SGD, Optimizer
 from bptui.rules import CORRECT, UpdateRule
 
 __all__ = ["Engine", "Divergence", "Edit", "HistoryWatcher", "ResetMemo", "Update", "start_problem"]
@@ -52,7 +53,13 @@ class Engine:
         rules: Sequence[UpdateRule] = (CORRECT,),
         *,
         max_steps: int | None = None,
+        optimizer: Optimizer = SGD,
+        optimizer_state: Sequence[float] | None = None,
+        steps_before: int = 0,
     ) -> None:
+        """`optimizer_state` (each parameter's slots, in order; 0 by default)
+        and `steps_before` (the steps Adam's t counts before this engine's
+        first) let a run go on in a fresh engine (the trace's chunks)."""
         if len(params) != len(network.params):
             raise ValueError(f"expected {len(network.params)} weights, got {len(params)}")
         params = tuple(float(p) for p in params)
@@ -76,12 +83,20 @@ class Engine:
         self.max_steps = max_steps
         self.network = network
         self.n_params = len(params)
-        self._width = self.n_params + 3  # a history row: params..., J, lr, rule
+        self.optimizer = optimizer
+        self.n_slots = len(optimizer.slots) * self.n_params
+        slots = tuple(float(v) for v in optimizer_state) if optimizer_state is not None else (0.0,) * self.n_slots
+        if len(slots) != self.n_slots or not all(math.isfinite(v) for v in slots):
+            raise ValueError(f"expected {self.n_slots} finite values of the optimizer's state, got {slots!r}")
+        self._steps_before = int(steps_before)
+        # a history row: params..., each parameter's optimizer slots..., J, lr, rule
+        self._j = self.n_params + self.n_slots
+        self._width = self._j + 3
         self._room = self.FLUSH_ROWS  # rows the pending list takes before a flush
         self.lr = float(lr)
         # row k: the weights of step k, J at them, and the rate and the rule
         # (its index in `rules`) that produced them (nan for step 0)
-        self._history = array("d", (*params, trace.loss, math.nan, math.nan))
+        self._history = array("d", (*params, *slots, trace.loss, math.nan, math.nan))
         self._pending: list[float] = []
         self.rules = tuple(rules)
         if not self.rules or not self.rules[0].correct:
@@ -89,7 +104,7 @@ class Engine:
         self.rule_index = 0
         self._use_network(network)
         self._count = 0
-        self._state = network.state_of(trace)
+        self._state = network.state_of(trace) + slots
         self._trace: Trace | None = trace
         self._watchers: list[HistoryWatcher] = []
         # values set by hand, in the order made (each at the step it was made at)
@@ -101,7 +116,7 @@ class Engine:
         self.network = network
         self._runners = [
             network.make_runner(
-                self._pending.extend, {p: r.amount_of(p, network) for p in network.params}, float(i)
+                self._pending.extend, {p: r.amount_of(p, network) for p in network.params}, float(i), self.optimizer
             )
             for i, r in enumerate(self.rules)
         ]
@@ -170,14 +185,28 @@ class Engine:
         return tuple(self._row(step)[: self.n_params])
 
     def loss_at(self, step: int) -> float:
-        return self._row(step)[self.n_params]
+        return self._row(step)[self._j]
 
     def lr_at(self, step: int) -> float:
-        return self._row(step)[self.n_params + 1]
+        return self._row(step)[self._j + 1]
+
+    def slots_at(self, step: int) -> tuple[float, ...]:
+        """The optimizer's state after a step: each parameter's slots in turn."""
+        return tuple(self._row(step)[self.n_params : self._j])
+
+    def optimizer_state_at(self, step: int) -> dict[str, dict[str, float]]:
+        """The optimizer's state after a step, by parameter and slot."""
+        slots, names = self.slots_at(step), self.optimizer.slots
+        return {p: dict(zip(names, slots[i * len(names) : (i + 1) * len(names)]))
+                for i, p in enumerate(self.network.params)}  # fmt: skip
+
+    def t_at(self, step: int) -> int:
+        """Adam's t for the step that led to `step`."""
+        return self._steps_before + step
 
     def rule_at(self, step: int) -> UpdateRule | None:
         """The rule that produced a step (None for step 0)."""
-        tag = self._row(step)[self.n_params + 2]
+        tag = self._row(step)[self._j + 2]
         return None if math.isnan(tag) else self.rules[int(tag)]
 
     @property
@@ -198,7 +227,7 @@ class Engine:
         self._flush()
         w = self._width
         rows = np.frombuffer(self._history[start * w : stop * w], dtype=np.float64)
-        return rows[self.n_params :: w].copy()
+        return rows[self._j :: w].copy()
 
     def params_slice(self, start: int, stop: int) -> np.ndarray:
         """The parameters of steps start..stop-1 as rows (a numpy copy)."""
@@ -208,7 +237,7 @@ class Engine:
         return rows[:, : self.n_params].copy()
 
     def history_array(self) -> np.ndarray:
-        """Every recorded step as rows (params..., J, lr, rule): a numpy copy
+        """Every recorded step as rows (params..., slots..., J, lr, rule): a numpy copy
         (`columns` names them; step 0's lr and rule are nan)."""
         self._flush()
         return np.frombuffer(self._history[:], dtype=np.float64).reshape(-1, self._width).copy()
@@ -216,7 +245,8 @@ class Engine:
     @property
     def columns(self) -> list[str]:
         """What each column of history_array() holds."""
-        return [*self.network.params, self.network.loss, "lr", "rule"]
+        slots = [f"{s}({p})" for p in self.network.params for s in self.optimizer.slots]
+        return [*self.network.params, *slots, self.network.loss, "lr", "rule"]
 
     def watch(self) -> HistoryWatcher:
         w = HistoryWatcher(self._count + 1)
@@ -246,11 +276,13 @@ class Engine:
         rule = self.rule_at(k)
         amounts = rule.amounts_at(network.evaluate(old))
         lr = self.lr_at(k)
+        before = self.optimizer_state_at(k - 1)
         return [
-            Update(name, o, lr, amounts[name], n, rule.formula_of(name, network.loss))
+            Update(name, o, lr, amounts[name], n, rule.formula_of(name, network.loss),
+                   tuple(self.optimizer.explain(amounts[name], o, before[name], lr, self.t_at(k), network.loss, name)))
             for name, o, n in zip(network.params, old, new)
             if name in amounts
-        ]
+        ]  # fmt: skip
 
     # -- values set by hand --
 
@@ -303,8 +335,8 @@ class Engine:
             if network is not self.network:
                 self._use_network(network)
             self._history[k * w : k * w + n] = array("d", params)
-            self._history[k * w + n] = trace.loss
-            self._state = network.state_of(trace)
+            self._history[k * w + self._j] = trace.loss
+            self._state = network.state_of(trace) + self._state[len(self._state) - self.n_slots :]
             self._trace = trace
             for watcher in self._watchers:  # step k's J changed: read it again
                 watcher.low = min(watcher.low, k)
@@ -338,7 +370,7 @@ class Engine:
         No step is taken past max_steps (see history_full)."""
         if n == 1 and self._count < self._open_until:
             # the hot path of a keypress: one call into the compiled step
-            state = self._run1(self._state, self.lr)
+            state = self._run1(self._state, self.lr, float(self._steps_before + self._count))
             if state is not None:
                 self._count += 1
                 self._room -= 1
@@ -359,7 +391,7 @@ class Engine:
             while done < n and self.divergence is None:
                 done += self.step(min(n - done, self.FLUSH_ROWS))
             return done
-        taken, state, bad = self._run(self._state, self.lr, n)
+        taken, state, bad = self._run(self._state, self.lr, n, float(self._steps_before + self._count))
         self._count += taken
         self._room -= taken
         if self._room <= 0:
@@ -382,7 +414,7 @@ class Engine:
         """Make the state that of a recorded step (recomputed from its weights,
         so bit for bit what it was)."""
         trace = self.network.evaluate(self.params_at(step))
-        self._state = self.network.state_of(trace)
+        self._state = self.network.state_of(trace) + self.slots_at(step)
         self._trace = trace
 
     def undo(self, n: int = 1) -> int:

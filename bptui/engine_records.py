@@ -14,8 +14,10 @@ from bptui.numfmt import fmt
 
 @dataclass(frozen=True)
 class Update:
-    """One weight's change in one step: new = old − lr × amount, where the
-    amount is its gradient under the correct rule (`formula` says what it is)."""
+    """One weight's change in one step. The amount is its gradient under the
+    correct rule (`formula` says what it is); plain descent makes new = old −
+    lr × amount, and an optimizer its own `lines` (bptui.optimizers: each
+    line, its value and its numbers), the last of which is new."""
 
     name: str
     old: float
@@ -23,6 +25,7 @@ class Update:
     amount: float
     new: float
     formula: str = ""
+    lines: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -275,16 +275,19 @@ class Network:
         record: Callable[[tuple[float, ...]], None],
         amounts: dict[str, str | None] | None = None,
         tag: float = 0.0,
+        optimizer=None,
     ) -> Callable:
         """Stepping functions that pass each step's (params..., J, lr, tag)
-        to `record`: run(state, lr, n) -> (taken, new state, None), or, when a
+        to `record`: run(state, lr, n, t) -> (taken, new state, None), or, when a
         step would leave the finite numbers, (taken, None, bad values); and
-        run1(state, lr) -> the new state, or None for a refused step (run
-        then says why): one step with no loop to set up.
-        `amounts` maps each parameter to what lr multiplies in its update (a
+        run1(state, lr, t) -> the new state, or None for a refused step (run
+        then says why): one step with no loop to set up. t: the steps taken
+        before (Adam's bias correction counts them).
+        `amounts` maps each parameter to what its update starts from (a
         python expression in the compiled code's names, None: not updated);
-        by default its gradient."""
-        return self._compiled.make_runner(self, record, amounts, tag)
+        by default its gradient. `optimizer` (bptui.optimizers) turns that
+        into the step; by default w − lr × amount."""
+        return self._compiled.make_runner(self, record, amounts, tag, optimizer)
 
     def loss_grid(self, params: Sequence[float], i: int, j: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """The loss over a grid: parameter i takes the values of array a,

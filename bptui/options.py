@@ -9,6 +9,8 @@ from dataclasses import replace
 from typing import NoReturn, Sequence
 
 from bptui.networks import ACTIVATIONS, LOSSES, MAX_LAYERS
+from bptui.optimizers import DEFAULT_BETAS, DEFAULT_EPS, DEFAULT_MOMENTUM
+from bptui.optimizers import NAMES as OPTIMIZERS
 from bptui.scenario import (
     MAX_SEED,
     PRESETS,
@@ -25,12 +27,15 @@ from bptui.scenario_file import read_settings
 VALUE_FLAGS = (
     "--lr", "--x", "--y", "--w1", "--w2", "--seed", "--weights", "--biases",
     "--activation", "--loss", "--layers", "--preset", "--scenario", "--steps", "--format", "--replay",
-    "--max-history",
+    "--max-history", "--optimizer", "--momentum", "--betas", "--eps",
 )  # fmt: skip
 
 
 # flags that map one to one onto a Scenario setting, and all scenario flags
-SETTING_FLAGS = ("preset", "lr", "x", "y", "layers", "activation", "loss", "weights", "biases", "seed")
+SETTING_FLAGS = (
+    "preset", "lr", "x", "y", "layers", "activation", "loss", "weights", "biases", "seed",
+    "optimizer", "momentum", "betas", "eps",
+)  # fmt: skip
 SCENARIO_FLAGS = (*SETTING_FLAGS, "w1", "w2", "scenario")
 
 # history: a row of doubles a step (40 bytes for the question's network), so
@@ -64,6 +69,13 @@ def number_list(text: str, what: str) -> tuple[float, ...]:
     return tuple(parse_finite(t, f"{what} item {i}") for i, t in enumerate(items, 1))
 
 
+def pair_list(text: str, what: str) -> tuple[float, float]:
+    values = number_list(text, what)
+    if len(values) != 2:
+        raise ValueError(f"{what} takes two numbers separated by a comma, e.g. 0.9,0.999, not {len(values)}")
+    return values
+
+
 def add_scenario_options(p: argparse.ArgumentParser) -> None:
     # Every default is None so a flag that was not given leaves the file's
     # (or the built-in) setting alone.
@@ -92,6 +104,15 @@ def add_scenario_options(p: argparse.ArgumentParser) -> None:
         "--seed", type=arg_type(parse_whole, "the seed", 0, MAX_SEED), help="draw the weights as np.random.seed(SEED); np.random.rand() per weight (default 10)"
     )
     g.add_argument("--scenario", metavar="FILE.toml", help="read settings from a TOML file (flags override it)")
+    o = p.add_argument_group("optimizer")
+    o.add_argument("--optimizer", choices=OPTIMIZERS,
+                   help="sgd: w − lr·g (default); momentum: v ← μv + g, w − lr·v; adam: as PyTorch's Adam")  # fmt: skip
+    o.add_argument("--momentum", type=arg_type(parse_finite, "momentum"), metavar="MU",
+                   help=f"momentum's μ, in [0, 1) (default {DEFAULT_MOMENTUM:g})")  # fmt: skip
+    o.add_argument("--betas", type=arg_type(pair_list, "betas"), metavar="B1,B2",
+                   help=f"Adam's β1,β2, each in [0, 1) (default {DEFAULT_BETAS[0]:g},{DEFAULT_BETAS[1]:g})")  # fmt: skip
+    o.add_argument("--eps", type=arg_type(parse_finite, "eps"), metavar="EPS",
+                   help=f"Adam's ε, added to √v̂, > 0 (default {DEFAULT_EPS:g})")  # fmt: skip
 
 
 def add_history_option(p: argparse.ArgumentParser, default: int) -> None:

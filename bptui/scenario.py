@@ -18,6 +18,7 @@ from bptui.engine import Engine
 from bptui.graph import OPS, Network
 from bptui.networks import MAZUR_WEIGHTS, chain_network, check_chain, mazur_network
 from bptui.numfmt import fmt
+from bptui.optimizers import DEFAULT_BETAS, DEFAULT_EPS, DEFAULT_MOMENTUM, Optimizer, check_optimizer
 from bptui.rules import rules_for
 
 QUESTION_SEED = 10
@@ -27,7 +28,7 @@ PRESETS = ("question", "mazur")
 # never silently ignored
 MAZUR_FIXED = ("x", "y", "seed", "biases", "activation", "loss", "layers")
 # what a mazur scenario may set
-MAZUR_SETTINGS = ("preset", "weights", "lr")
+MAZUR_SETTINGS = ("preset", "weights", "lr", "optimizer", "momentum", "betas", "eps")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,11 @@ class Scenario:
     activation: str = "sigmoid"
     loss: str = "se"
     layers: int = 2
+    # what a step does with the gradient (bptui.optimizers): sgd, momentum, adam
+    optimizer: str = "sgd"
+    momentum: float = DEFAULT_MOMENTUM
+    betas: tuple[float, float] = DEFAULT_BETAS
+    eps: float = DEFAULT_EPS
 
     def __post_init__(self) -> None:
         self.validate()
@@ -64,6 +70,7 @@ class Scenario:
             values = getattr(self, name)
             if values is not None and not all(math.isfinite(v) for v in values):
                 raise ValueError(f"{name} must all be finite")
+        check_optimizer(self.optimizer, self.momentum, tuple(self.betas), self.eps)
         if self.preset == "mazur":
             changed = [name for name in MAZUR_FIXED if getattr(self, name) != getattr(Scenario, name)]
             if changed:
@@ -93,10 +100,15 @@ class Scenario:
             return MAZUR_WEIGHTS
         return seeded_weights(self.seed, self.layers)
 
-    def engine(self) -> Engine:
-        """A fresh engine at this scenario's start, with its network's rules."""
+    def make_optimizer(self) -> Optimizer:
+        return Optimizer(self.optimizer, self.momentum, tuple(self.betas), self.eps)
+
+    def engine(self, max_steps: int | None = None) -> Engine:
+        """A fresh engine at this scenario's start, with its network's rules
+        and its optimizer."""
         network = self.network()
-        return Engine(network, self.initial_params(), self.lr, rules_for(network))
+        return Engine(network, self.initial_params(), self.lr, rules_for(network), max_steps=max_steps,
+                      optimizer=self.make_optimizer())  # fmt: skip
 
     def initial_params(self) -> tuple[float, ...]:
         """Starting values in the network's parameter order (w1, b1, w2, ...)."""

@@ -14,6 +14,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from bptui.networks import ACTIVATIONS, LOSSES
+from bptui.optimizers import NAMES as OPTIMIZERS
 from bptui.safe_read import QUOTE_CHARS, UnreadableFile, path_for_message, quote, read_text
 from bptui.scenario import MAZUR_SETTINGS, PRESETS, Scenario, build_scenario
 
@@ -29,10 +30,16 @@ KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "activation": ((str,), "a string"),
     "loss": ((str,), "a string"),
     "layers": ((int,), "a whole number"),
+    "optimizer": ((str,), "a string"),
+    "momentum": ((int, float), "a number"),
+    "betas": ((list,), "a list of two numbers"),
+    "eps": ((int, float), "a number"),
 }
 assert set(KEYS) == {f.name for f in fields(Scenario)}
 # the keys that take a string, and the strings they take
-CHOICES: dict[str, tuple[str, ...]] = {"preset": PRESETS, "activation": ACTIVATIONS, "loss": tuple(LOSSES)}
+CHOICES: dict[str, tuple[str, ...]] = {
+    "preset": PRESETS, "activation": ACTIVATIONS, "loss": tuple(LOSSES), "optimizer": OPTIMIZERS,
+}  # fmt: skip
 assert set(CHOICES) == {k for k, (types, _) in KEYS.items() if str in types}
 assert all(len(c) <= QUOTE_CHARS for choices in CHOICES.values() for c in choices)
 
@@ -46,6 +53,8 @@ def _type_name(value: object) -> str:
         type(value), type(value).__name__
     )
 
+
+OPTIMIZER_SETTINGS = ("optimizer", "momentum", "betas", "eps")
 
 # A scenario is ten settings: the longest real one (eight layers with their
 # biases) is under 1 KB. 64 KiB leaves room for comments, and tomllib reads
@@ -159,7 +168,7 @@ def check_settings(data: dict, source: str) -> dict[str, object]:
             raise ScenarioFileError(
                 f"{source}: key {key!r}: must be one of {', '.join(CHOICES[key])}, not {quote(value)}"
             )
-        if key in ("weights", "biases"):
+        if key in ("weights", "biases", "betas"):
             items = []
             for i, item in enumerate(value, 1):
                 if isinstance(item, bool) or not isinstance(item, (int, float)):
@@ -169,9 +178,11 @@ def check_settings(data: dict, source: str) -> dict[str, object]:
                     raise ScenarioFileError(f"{source}: key {key!r}: item {i} must be finite, not {item}")
                 items.append(item)
             value = tuple(items)
+            if key == "betas" and len(value) != 2:
+                raise ScenarioFileError(f"{source}: key 'betas': expected two numbers (β1, β2), got {len(value)}")
         elif isinstance(value, float) and not math.isfinite(value):
             raise ScenarioFileError(f"{source}: key {key!r}: must be finite, not {value}")
-        elif key in ("x", "y", "lr"):
+        elif key in ("x", "y", "lr", "momentum", "eps"):
             value = _as_float(value, f"{source}: key {key!r}")
         settings[key] = value
     return settings
@@ -192,6 +203,8 @@ def as_settings(scenario: Scenario) -> dict[str, object]:
         value = getattr(scenario, f.name)
         if scenario.preset == "mazur" and f.name not in MAZUR_SETTINGS:
             continue
+        if f.name in OPTIMIZER_SETTINGS and value == f.default:
+            continue  # plain descent's files stay as they were
         if value is not None:
             out[f.name] = list(value) if isinstance(value, tuple) else value
     return out

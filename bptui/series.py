@@ -54,7 +54,7 @@ class CorrectRun:
         # step 0's row as it was before an edit made there
         network = first.network if first is not None else engine.network
         start = first.row[: engine.n_params] if first is not None and first.step == 0 else engine.params_at(0)
-        self.shadow = Engine(network, start, engine.lr)
+        self.shadow = Engine(network, start, engine.lr, optimizer=engine.optimizer)
         self.watcher = engine.watch()
         self.blocked = False  # the correct run itself hit a refused step, or could not take an edit
 

@@ -139,7 +139,7 @@ def session_from_text(text: str, src: str, max_steps: int = DEFAULT_MAX_STEPS) -
     try:
         scenario = scenario_from_settings(check_settings(data["scenario"], f"{src}: scenario"), f"{src}: scenario")
         network = scenario.network()
-        engine = Engine(network, scenario.initial_params(), scenario.lr, rules_for(network))
+        engine = scenario.engine()
     except (ScenarioFileError, ValueError) as e:
         raise SessionError(str(e)) from None
     width = len(engine.columns)

@@ -31,8 +31,9 @@ from bptui.scenario import parse_whole
 CHUNK_STEPS = 4096
 
 
-def step_record(step: int, trace: Trace, lr: float | None) -> dict:
-    """One step as the JSON object `bptui trace --format json` prints."""
+def step_record(step: int, trace: Trace, lr: float | None, optimizer_state: dict | None = None) -> dict:
+    """One step as the JSON object `bptui trace --format json` prints;
+    `optimizer_state` (by parameter, then slot) once a step has any."""
     net = trace.network
     record: dict = {"step": step, "J": trace.loss, "weights": {p: trace.values[p] for p in net.weights}}
     if net.biases:
@@ -44,43 +45,60 @@ def step_record(step: int, trace: Trace, lr: float | None) -> dict:
     # summed where paths meet (the parameters' are the gradients)
     record["adjoints"] = {n: trace.adjoints[n] for n in net.adjoint_nodes[1:] if n not in net.params}
     record["lr"] = lr  # the rate of the update that led here (None at step 0)
+    if optimizer_state is not None:
+        record["optimizer"] = optimizer_state  # its state after the update that led here
     return record
 
 
 class Run:
     """Steps 0..n of the run an engine starts (from its current weights, rate
     and rule), taken afresh each time it is iterated: (k, weights of step k),
-    stopping early at a refused step, which `divergence` then holds."""
+    stopping early at a refused step, which `divergence` then holds.
+    With an optimizer that keeps state, `states` gives it for each step."""
 
     def __init__(self, engine: Engine, n: int) -> None:
         self.network = engine.network
         self.rules = engine.rules
         self.rule_index = engine.rule_index
         self.start = engine.params
+        self.optimizer = engine.optimizer
+        self.start_slots = engine.slots_at(engine.step_count)
         self.lr = engine.lr
         self.n = n
         self.divergence: Divergence | None = None
 
-    def _engine(self, params: Sequence[float]) -> Engine:
-        engine = Engine(self.network, params, self.lr, self.rules)
+    def _engine(self, params: Sequence[float], slots: Sequence[float], steps_before: int) -> Engine:
+        engine = Engine(self.network, params, self.lr, self.rules, optimizer=self.optimizer,
+                        optimizer_state=slots, steps_before=steps_before)  # fmt: skip
         engine.set_rule(self.rule_index)
         return engine
 
     def __iter__(self) -> Iterator[tuple[int, tuple[float, ...]]]:
+        for k, params, _ in self.states():
+            yield k, params
+
+    def states(self) -> Iterator[tuple[int, tuple[float, ...], dict | None]]:
+        """(k, weights of step k, the optimizer's state there or None)."""
+        keeps = bool(self.optimizer.slots)
         for done, engine in self._chunks():
             for k in range(0 if done == 0 else 1, engine.step_count + 1):
-                yield done + k, engine.params_at(k)
+                yield done + k, engine.params_at(k), engine.optimizer_state_at(k) if keeps else None
 
     def last(self) -> tuple[int, tuple[float, ...]]:
         """The last step and its weights, without visiting the others."""
+        k, params, _ = self.last_state()
+        return k, params
+
+    def last_state(self) -> tuple[int, tuple[float, ...], dict | None]:
         for done, engine in self._chunks():
             pass
-        return done + engine.step_count, engine.params
+        k = engine.step_count
+        return done + k, engine.params, engine.optimizer_state_at(k) if self.optimizer.slots else None
 
     def _chunks(self) -> Iterator[tuple[int, Engine]]:
         """(steps before it, engine) for each chunk, once it has stepped."""
         self.divergence = None
-        engine = self._engine(self.start)
+        engine = self._engine(self.start, self.start_slots, 0)
         done = 0
         while True:
             engine.step(min(CHUNK_STEPS, self.n - done))
@@ -92,24 +110,29 @@ class Run:
             done += engine.step_count
             if done >= self.n:
                 return
-            engine = self._engine(engine.params)
+            engine = self._engine(engine.params, engine.slots_at(engine.step_count), done)
 
 
 def records(run: Run) -> Iterator[dict]:
-    for k, params in run:
+    for k, params, state in run.states():
         trace = run.network.evaluate(params)
-        yield step_record(k, trace, None if k == 0 else run.lr)
+        yield step_record(k, trace, None if k == 0 else run.lr, state)
 
 
-def columns(network: Network) -> list[str]:
+def columns(network: Network, slots: Sequence[str] = ()) -> list[str]:
     """Flat column names, in the order the table and CSV print them (as flat()
-    fills them)."""
+    fills them); `slots`: the optimizer's, each parameter's in turn."""
     forward = [n.name for n in network.nodes if n.kind == "op" and n.name != network.loss]
     return (
         ["step", "J", "lr", *network.weights, *network.biases, *forward]
         + [e.symbol for e in network.edges]
         + [f"d{network.loss}/d{p}" for p in network.params]
+        + [slot_column(s, p) for p in network.params for s in slots]
     )
+
+
+def slot_column(slot: str, param: str) -> str:
+    return f"{slot}({param})"
 
 
 def flat(record: dict, loss: str) -> dict:
@@ -117,12 +140,14 @@ def flat(record: dict, loss: str) -> dict:
     for group in ("weights", "biases", "forward", "factors"):
         row.update(record.get(group, {}))
     row.update({f"d{loss}/d{k}": v for k, v in record["gradients"].items()})
+    for p, state in record.get("optimizer", {}).items():
+        row.update({slot_column(s, p): v for s, v in state.items()})
     return row
 
 
 def write(run: Run, form: str, out: TextIO) -> None:
     """Print the run's steps, one at a time: nothing kept grows with them."""
-    cols = columns(run.network)
+    cols = columns(run.network, run.optimizer.slots)
     loss = run.network.loss
     if form == "json":
         for rec in records(run):
@@ -159,8 +184,8 @@ def write(run: Run, form: str, out: TextIO) -> None:
         k, params = run.last()
         out.write(dot_source(run.network.evaluate(params), k))
     elif form == "summary":
-        k, params = run.last()  # only the last step is printed, so only it is evaluated
-        row = flat(step_record(k, run.network.evaluate(params), None if k == 0 else run.lr), loss)
+        k, params, state = run.last_state()  # only the last step is printed, so only it is evaluated
+        row = flat(step_record(k, run.network.evaluate(params), None if k == 0 else run.lr, state), loss)
         width = max(len(c) for c in cols)
         for c in cols:
             out.write(f"{c.ljust(width)}  {_cell(row[c])}\n")

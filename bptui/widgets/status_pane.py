@@ -11,6 +11,21 @@ from bptui.stepper_nudge import signed
 from bptui.widgets.line_pane import PENDING, LabelledPane, mark_current
 
 
+def optimizer_rows(u, pad: Text) -> list[tuple[Text, Text]]:
+    """An optimizer's update of one weight: each value it computed on the
+    way (momentum's v; Adam's m, v, m̂ and v̂), then the step itself with the
+    numbers in, as `(− lr × …)` under plain descent."""
+    *state, (last, _, numbers) = u.lines
+    values = Text()
+    for line, value, _ in state:
+        if values:
+            values.append("  ")
+        values.append(f"{line.target} ")
+        values.append(fmt(value))
+    step = numbers.split(" ", 1)[1]  # the numbers after the old value: − lr × …
+    return [(pad, values), (pad, Text(f"({step})"))]
+
+
 class StatusPane(LabelledPane):
     """Rows too long for the pane wrap (a number is never cut). No border
     of its own: at 80×24 every row counts, and the step row heads it."""
@@ -73,7 +88,9 @@ class StatusPane(LabelledPane):
             value.append(fmt(u.new), "bold")
             rows.append((Text(f"{p}:".ljust(label_w), "bold"), value))
             lr = fmt(u.lr, keep_zeros=False)
-            if u.formula == f"d{net.loss}/d{p}":
+            if len(u.lines) > 1:  # an optimizer's: its state and the step, with the numbers in
+                rows += optimizer_rows(u, pad)
+            elif u.formula == f"d{net.loss}/d{p}":
                 rows.append((pad, Text(f"({MINUS} {lr} × {fmt(u.amount)})")))
             else:  # a mistaken rule: say what stood in for the gradient
                 rows.append((pad, Text(f"({MINUS} {lr} × {u.formula}={fmt(u.amount)})", "bold")))
