@@ -262,6 +262,6 @@ class CircuitLayout:
         if walk is None or walk.current is None:
             return False
         op = walk.current
-        if op.kind == "update":
+        if op.kind in ("moment", "update"):
             return op.name == name
         return op.kind == "backward" and op.edge is not None and op.edge.inp == name

@@ -19,6 +19,7 @@ or a mistake's stand-in for it). This module never imports Textual.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from bptui.numfmt import fmt
@@ -44,6 +45,17 @@ class UpdateLine:
     formula: str
     numbers: str
     words: str
+
+
+@dataclass(frozen=True)
+class Worked:
+    """One line of one parameter's update, worked out: its value, its
+    numbers put in, and each value it read (in the order it reads them)."""
+
+    line: UpdateLine
+    value: float
+    numbers: str
+    inputs: tuple[tuple[str, float], ...]
 
 
 @dataclass(frozen=True)
@@ -96,7 +108,7 @@ class Optimizer:
         return (
             UpdateLine("m", f"{b1} * {{m}} + (1.0 - {b1}) * {{g}}", f"β1·m + (1 − β1)·{g}",
                        f"{s1} × {{m}} + {r1} × {{g}}", "the first moment: a running mean of the gradient"),
-            UpdateLine("v", f"{b2} * {{v}} + (1.0 - {b2}) * ({{g}} * {{g}})", f"β2·v + (1 − β2)·{g}²",
+            UpdateLine("v", f"{b2} * {{v}} + (1.0 - {b2}) * ({{g}} * {{g}})", f"β2·v + (1 − β2)·({g})²",
                        f"{s2} × {{v}} + {r2} × {{g}}²", "the second moment: a running mean of its square"),
             UpdateLine("m̂", f"{{m}} / (1.0 - {b1} ** {{t}})", "m / (1 − β1ᵗ)", f"{{m}} / (1 − {s1}^{{t}})",
                        "m corrected for starting at 0 (t: this step)"),
@@ -113,9 +125,9 @@ class Optimizer:
         return [f"{names[line.target]} = {fill(line.code, names)}" for line in self.lines()]
 
     def explain(self, g: float, w: float, state: dict[str, float], lr: float, t: int,
-                loss: str = "J", param: str = "w") -> list[tuple[UpdateLine, float, str]]:  # fmt: skip
-        """Each line of one parameter's update, with its value and its numbers
-        put in, computed by the same Python the compiled step runs."""
+                loss: str = "J", param: str = "w") -> list[Worked]:  # fmt: skip
+        """Each line of one parameter's update, worked out by the same Python
+        the compiled step runs (so the two agree bit for bit)."""
         values: dict[str, float] = {"g": g, "w": w, "lr": lr, "t": float(t), **state}
         out = []
         for line in self.lines(loss, param):
@@ -124,8 +136,9 @@ class Optimizer:
             code = fill(line.code, IDENTIFIERS)
             env = {IDENTIFIERS[k]: v for k, v in values.items()}
             value = eval(code, {"__builtins__": {}, **RUNTIME}, env)  # our own lines, never user text
+            read = dict.fromkeys(re.findall(r"\{([^}]+)\}", line.code))
+            out.append(Worked(line, value, fill(line.numbers, shown), tuple((k, values[k]) for k in read)))
             values[line.target] = value
-            out.append((line, value, fill(line.numbers, shown)))
         return out
 
 

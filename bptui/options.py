@@ -72,7 +72,7 @@ def number_list(text: str, what: str) -> tuple[float, ...]:
 def pair_list(text: str, what: str) -> tuple[float, float]:
     values = number_list(text, what)
     if len(values) != 2:
-        raise ValueError(f"{what} takes two numbers separated by a comma, e.g. 0.9,0.999, not {len(values)}")
+        raise ValueError(f"{what} takes two numbers separated by a comma, e.g. 0.9,0.999; got {len(values)}")
     return values
 
 

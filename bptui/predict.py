@@ -122,6 +122,8 @@ def questions(op: Operation, net: Network, t: Trace, lr: float, amounts: dict[st
     p = op.name
     old, a = v[p], amounts[p]
     loss = net.loss
+    if op.worked is not None:
+        return [_optimizer_question(op, loss, lr, old, a)]
     mistakes = [(f"the wrong sign: {p} + lr × d{loss}/d{p} climbs the cost", old + lr * a),
                 (f"the learning rate left out: {p} − d{loss}/d{p}", old - a)]  # fmt: skip
     for q in net.params:
@@ -133,6 +135,30 @@ def questions(op: Operation, net: Network, t: Trace, lr: float, amounts: dict[st
         f"{p} = {fmt(old, keep_zeros=False)}, lr = {fmt(lr, keep_zeros=False)}, d{loss}/d{p} = {fmt(a, keep_zeros=False)}",
         f"{_n(old)} − {fmt(lr, keep_zeros=False)} × {_n(a)}", tuple(mistakes), p,
     )]  # fmt: skip
+
+
+def _optimizer_question(op: Operation, loss: str, lr: float, old: float, g: float) -> Question:
+    """A line of an optimizer's update: a moment, a corrected moment, or the
+    step. The classic slips: the plain step, and the moments uncorrected."""
+    p, worked = op.name, op.worked
+    target = worked.line.target
+    inputs = dict(worked.inputs)
+    names = {"g": f"d{loss}/d{p}", "w": p, "lr": "lr", "t": "t"}
+    given = ", ".join(
+        f"{names.get(k, k)} = {fmt(x, keep_zeros=False) if k != 't' else int(x)}"
+        + (" (the last step's)" if k == target else "")
+        for k, x in worked.inputs
+    )  # fmt: skip
+    mistakes: list[tuple[str, float]] = []
+    if target == "w":
+        mistakes.append((f"the plain step {p} − lr × d{loss}/d{p}: the optimizer left out", old - lr * g))
+    elif target in ("m̂", "v̂"):
+        mistakes.append((f"{target[0]} uncorrected: {target} divides by (1 − β{'1' if target == 'm̂' else '2'}ᵗ)",
+                         inputs[target[0]]))  # fmt: skip
+    symbol = f"{p} (new)" if target == "w" else f"{target}({p})"
+    what = f"{p} after the update" if target == "w" else worked.line.words
+    return Question("update", symbol, worked.value, what, f"{target} ← {worked.line.formula}", given,
+                    worked.numbers, tuple(mistakes), p)  # fmt: skip
 
 
 def _backward(op: Operation, net: Network, t: Trace) -> list[Question]:
@@ -167,7 +193,7 @@ def _backward(op: Operation, net: Network, t: Trace) -> list[Question]:
         shown = " + ".join(_n(p) for p in parts[:-1])
         return [local, Question(
             "upstream", symbol, t.adjoints[e.inp], f"the paths into {e.inp} meet",
-            f"where paths meet, the gradient is the sum of their parts, each upstream × local",
+            "where paths meet, the gradient is the sum of their parts, each upstream × local",
             f"the other {'part' if len(parts) == 2 else 'parts'} {shown}, d{loss}/d{e.out} = {fmt(up, keep_zeros=False)}, "
             f"{e.symbol} = {fmt(factor, keep_zeros=False)}",
             f"{shown} + {_n(up)} × {_n(factor)}", tuple(mistakes), e.inp if e.inp in net.params else None,

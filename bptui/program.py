@@ -19,6 +19,7 @@ from typing import Sequence
 
 from bptui import ops
 from bptui.compile import Names, adjoint_lines, factor_lines, forward_lines, guards
+from bptui.optimizers import IDENTIFIERS, SGD, Optimizer
 from bptui.rules import CORRECT, UpdateRule, is_question_network
 
 
@@ -85,15 +86,25 @@ class CodeLine:
     """One line of a step: what it computes, for the code view's values and
     the walk's mark."""
 
-    kind: str  # "forward", "factor", "adjoint", "amount", "update" or "comment"
+    kind: str  # "forward", "factor", "adjoint", "amount", "count" (Adam's t), "moment", "update" or "comment"
     name: str  # the node, the edge's "out→inp", or the parameter
     text: str
+    slot: str = ""  # a moment: what it computes (an optimizer's m, v, m̂ or v̂)
 
 
-def step_lines(net, rule: UpdateRule = CORRECT) -> list[CodeLine]:
+def optimizer_names(p: str, optimizer: Optimizer, g: str) -> dict[str, str]:
+    """The program's names in an optimizer's lines for parameter `p`: its
+    state m_w1, v_w1, and m_hat_w1 for m̂."""
+    names = {"g": g, "w": p, "lr": "lr", "t": "t"}
+    names.update({s: f"{IDENTIFIERS[s]}_{p}" for s in ("m", "v", "m̂", "v̂")})
+    return names
+
+
+def step_lines(net, rule: UpdateRule = CORRECT, optimizer: Optimizer = SGD) -> list[CodeLine]:
     """One step, as the engine takes it: backward at the current values
     (each factor, then each dJ/dn from the loss down), every parameter
-    updated from those same gradients, then forward at the new values."""
+    updated from those same gradients (by the optimizer's lines), then
+    forward at the new values."""
     names = ProgramNames(net.loss)
     lines = [CodeLine("comment", "", "# backward: each local factor, then dJ/dn = upstream × local, from J down")]
     lines += [CodeLine("factor", f"{e.out}→{e.inp}", text) for e, text in zip(net.edges, op_factor_lines(net, names))]
@@ -105,6 +116,10 @@ def step_lines(net, rule: UpdateRule = CORRECT) -> list[CodeLine]:
         lines.append(CodeLine("comment", "", f"# {rule.title}, as written: {rule.wrong}"))
     else:
         lines.append(CodeLine("comment", "", "# update: every parameter from the same gradients"))
+    if optimizer.name != "sgd":
+        lines.append(CodeLine("comment", "", f"# by {optimizer.title}" + (", t the step being taken" if optimizer.uses_t else "")))
+        if optimizer.uses_t:
+            lines.append(CodeLine("count", "t", "t = t + 1.0"))
     amounts = {p: rule.amount_of(p, net) for p in net.params}
     exprs = {p: program_expr(a, names) for p, a in amounts.items() if a is not None}
     # an amount that reads a parameter is taken before any parameter moves
@@ -118,7 +133,14 @@ def step_lines(net, rule: UpdateRule = CORRECT) -> list[CodeLine]:
             continue
         if empty and p == "w1":
             lines.append(CodeLine("comment", p, "# the line the question left empty (w1 -= 0):"))
-        lines.append(CodeLine("update", p, f"{p} = {p} - lr * {f'step_{p}' if first else exprs[p]}"))
+        if optimizer.name == "sgd":
+            lines.append(CodeLine("update", p, f"{p} = {p} - lr * {f'step_{p}' if first else exprs[p]}"))
+            continue
+        g = f"step_{p}" if first else exprs[p] if exprs[p].isidentifier() else f"({exprs[p]})"
+        its_names = optimizer_names(p, optimizer, g)
+        for line, text in zip(optimizer.lines(), optimizer.code(its_names)):
+            kind = "update" if line.target == "w" else "moment"
+            lines.append(CodeLine(kind, p, text, "" if kind == "update" else line.target))
     lines.append(CodeLine("comment", "", "# forward at the new values"))
     ops_in_order = [n for n in net.nodes if n.kind == "op"]
     lines += [CodeLine("forward", n.name, text) for n, text in zip(ops_in_order, op_forward_lines(net, names))]
@@ -136,7 +158,7 @@ def program_expr(expr: str, names: ProgramNames) -> str:
 HELPERS = {
     "_sig_slope": (), "_tanh_slope": (), "_softplus": (), "_bce_logit": ("_softplus",), "_bce_slope": (),
 }  # fmt: skip
-ALIASES = {"_exp": "math.exp", "_tanh": "math.tanh", "_log": "math.log", "_inf": "math.inf", "_nan": "math.nan"}
+ALIASES = {"_sqrt": "math.sqrt", "_exp": "math.exp", "_tanh": "math.tanh", "_log": "math.log", "_inf": "math.inf", "_nan": "math.nan"}
 
 
 def runtime_source(code: str) -> list[str]:
@@ -153,14 +175,21 @@ def runtime_source(code: str) -> list[str]:
 
 
 def program_source(net, params: Sequence[float], lr: float, steps: int, rule: UpdateRule = CORRECT,
-                   title: str = "") -> str:  # fmt: skip
+                   title: str = "", optimizer: Optimizer = SGD, state: dict[str, dict[str, float]] | None = None,
+                   t: int = 0) -> str:  # fmt: skip
     """A standalone program: the network at `params`, stepped `steps` times
-    at rate `lr` by `rule`; it prints the step, J and every parameter."""
+    at rate `lr` by `rule` and `optimizer` (from its `state`, by parameter,
+    `t` steps having been taken); it prints the step, J, every parameter
+    and the optimizer's state."""
     names = ProgramNames(net.loss)
-    body = step_lines(net, rule)
+    body = step_lines(net, rule, optimizer)
     start = op_forward_lines(net, names)
     checked = [*net.params, net.loss]
-    kept = [*net.params, *(n.name for n in net.nodes if n.kind == "op")]  # the state a refused step leaves
+    slots = {f"{IDENTIFIERS[s]}_{p}": (f"{s}({p})", (state or {}).get(p, {}).get(s, 0.0))
+             for p in net.params for s in optimizer.slots}  # fmt: skip
+    counted = ["t"] if optimizer.uses_t else []
+    # the state a refused step leaves
+    kept = [*net.params, *(n.name for n in net.nodes if n.kind == "op"), *slots, *counted]
     finite = " + ".join(f"{c} * 0.0" for c in checked)
     for node, guard in guards(net, names):
         finite += f" + {guard} * 0.0"
@@ -171,7 +200,8 @@ def program_source(net, params: Sequence[float], lr: float, steps: int, rule: Up
         "",
         "Every derivative is a line of the chain rule: a local factor dout_din,",
         f"then the gradient d{net.loss}_dn = upstream × local, from {net.loss} down. Every",
-        "parameter is updated from the same gradients. Run it with python3: it",
+        "parameter is updated from the same gradients"
+        + ("." if optimizer.name == "sgd" else f", by {optimizer.title}.") + " Run it with python3: it",
         f'prints {net.loss} and every parameter after {steps} steps, exactly as bptui trace does."""',
         "",
         "import math",
@@ -183,6 +213,8 @@ def program_source(net, params: Sequence[float], lr: float, steps: int, rule: Up
         *(f"{name} = {value!r}" for name, value in net.inputs.items()),
         *(f"{p} = {v!r}" for p, v in zip(net.params, params)),
         f"lr = {lr!r}",
+        *(f"{name} = {value!r}" for name, (_, value) in slots.items()),
+        *(f"t = {float(t)!r}" for _ in counted),
         "",
         "# forward",
         *start,
@@ -201,6 +233,7 @@ def program_source(net, params: Sequence[float], lr: float, steps: int, rule: Up
         'print("step", step)',
         f'print("{net.loss}", repr({net.loss}))',
         *(f'print("{p}", repr({p}))' for p in net.params),
+        *(f'print("{shown}", repr({name}))' for name, (shown, _) in slots.items()),
     ]
     return "\n".join(src) + "\n"
 
@@ -217,11 +250,13 @@ class ShownLine:
     current: bool = False
 
 
-def annotated_step(net, trace, rule: UpdateRule, lr: float, walk=None) -> list[ShownLine]:
+def annotated_step(net, trace, rule: UpdateRule, lr: float, walk=None, optimizer: Optimizer = SGD,
+                   state: dict[str, dict[str, float]] | None = None, t: int = 1) -> list[ShownLine]:  # fmt: skip
     """The step the engine takes next, as code with each line's value: the
-    forward pass at the current values, the backward pass, the updates. In
-    a walk, what it has not computed yet is not known, and the line of its
-    current operation is marked."""
+    forward pass at the current values, the backward pass, the updates (by
+    `optimizer`, from its `state` by parameter, `t` the step being taken).
+    In a walk, what it has not computed yet is not known, and the line of
+    its current operation is marked."""
     names = ProgramNames(net.loss)
     op = walk.current if walk is not None else None
     amounts = rule.amounts_at(trace)
@@ -230,7 +265,12 @@ def annotated_step(net, trace, rule: UpdateRule, lr: float, walk=None) -> list[S
         current = op is not None and op.kind == "forward" and op.name == n.name
         out.append(ShownLine(text, trace.values[n.name], walk is None or n.name in walk.values, current))
     by_edge = {f"{e.out}→{e.inp}": e for e in net.edges}
-    for line in step_lines(net, rule):
+    updating = walk is None or bool(walk.updates or walk.moments) or op is not None and op.kind in ("moment", "update")
+    worked = {}  # (parameter, target) -> its value, as the step computes it
+    for p, a in amounts.items():
+        for w in optimizer.explain(a, trace.values[p], (state or {}).get(p, {}), lr, t, net.loss, p):
+            worked[p, w.line.target] = w.value
+    for line in step_lines(net, rule, optimizer):
         if line.kind == "forward":
             break  # the next state's forward pass is the next step's
         if line.kind == "comment":
@@ -243,12 +283,17 @@ def annotated_step(net, trace, rule: UpdateRule, lr: float, walk=None) -> list[S
             current = op is not None and op.kind == "backward" and op.completes == line.name
             out.append(ShownLine(line.text, trace.adjoints[line.name], walk is None or line.name in walk.adjoints, current))
         elif line.kind == "amount":
-            out.append(ShownLine(line.text, amounts[line.name], walk is None or bool(walk.updates) or op is not None and op.kind == "update"))
+            out.append(ShownLine(line.text, amounts[line.name], updating))
+        elif line.kind == "count":
+            out.append(ShownLine(line.text, float(t), updating))
+        elif line.kind == "moment":
+            p, slot = line.name, line.slot
+            current = op is not None and op.kind == "moment" and op.name == p and op.slot == slot
+            out.append(ShownLine(line.text, worked[p, slot], walk is None or (p, slot) in walk.moments, current))
         else:  # an update
             p = line.name
-            new = trace.values[p] - lr * amounts[p]
             current = op is not None and op.kind == "update" and op.name == p
-            out.append(ShownLine(line.text, new, walk is None or p in walk.updates, current))
+            out.append(ShownLine(line.text, worked[p, "w"], walk is None or p in walk.updates, current))
     return out
 
 
@@ -259,6 +304,8 @@ def session_program(engine) -> tuple[str, str]:
     net, n = engine.network, engine.step_count
     title = "The question's network" if is_question_network(net) else "A network"
     one_run = not engine.edits and all(engine.lr_at(k) == engine.lr and engine.rule_at(k) is engine.rule for k in range(1, n + 1))
-    if one_run:
-        return program_source(net, engine.params_at(0), engine.lr, n, engine.rule, f"{title}, steps 0 to {n}"), f"its {n} steps"
-    return program_source(net, engine.params, engine.lr, 1, engine.rule, f"{title}, the step after step {n}"), "the next step"
+    start = 0 if one_run else n
+    source = program_source(net, engine.params_at(start), engine.lr, n if one_run else 1, engine.rule,
+                            f"{title}, steps 0 to {n}" if one_run else f"{title}, the step after step {n}",
+                            engine.optimizer, engine.optimizer_state_at(start), engine.t_at(start))  # fmt: skip
+    return source, f"its {n} steps" if one_run else "the next step"

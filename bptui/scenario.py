@@ -71,6 +71,12 @@ class Scenario:
             if values is not None and not all(math.isfinite(v) for v in values):
                 raise ValueError(f"{name} must all be finite")
         check_optimizer(self.optimizer, self.momentum, tuple(self.betas), self.eps)
+        # a setting of another optimizer would do nothing: say so, not ignore it
+        owners = {"momentum": "momentum", "betas": "adam", "eps": "adam"}
+        for k, owner in owners.items():
+            if owner != self.optimizer and getattr(self, k) != getattr(Scenario, k):
+                raise ValueError(f"{k} is a setting of the {owner} optimizer, not of {self.optimizer}: "
+                                 f"drop {k} or choose optimizer {owner}")  # fmt: skip
         if self.preset == "mazur":
             changed = [name for name in MAZUR_FIXED if getattr(self, name) != getattr(Scenario, name)]
             if changed:

@@ -18,7 +18,6 @@ import re
 import numpy as np
 
 from bptui.engine import Engine
-from bptui.rules import rules_for
 from bptui.safe_read import UnreadableFile, path_for_message, quote, read_text
 from bptui.scenario import Scenario
 from bptui.scenario_file import (
@@ -138,7 +137,6 @@ def session_from_text(text: str, src: str, max_steps: int = DEFAULT_MAX_STEPS) -
             raise SessionError(f"{src}: damaged: key {key!r} is missing")
     try:
         scenario = scenario_from_settings(check_settings(data["scenario"], f"{src}: scenario"), f"{src}: scenario")
-        network = scenario.network()
         engine = scenario.engine()
     except (ScenarioFileError, ValueError) as e:
         raise SessionError(str(e)) from None

@@ -79,7 +79,7 @@ class Predicting:
         for op in ops:
             if op.kind == "backward":
                 qs += [q for q in questions(op, net, t, e.lr, e.rule.amounts_at(t)) if q.kind == "upstream" and q.param]
-        qs += [q for op in ops if op.kind == "update" for q in questions(op, net, t, e.lr, e.rule.amounts_at(t))]
+        qs += [q for op in ops if op.kind in ("moment", "update") for q in questions(op, net, t, e.lr, e.rule.amounts_at(t))]
         self._ask_all(qs, then)
 
     # -- asking --

@@ -63,6 +63,8 @@ class Run:
         self.start = engine.params
         self.optimizer = engine.optimizer
         self.start_slots = engine.slots_at(engine.step_count)
+        self.start_state = engine.optimizer_state_at(engine.step_count)  # the same, by parameter
+        self.start_t = engine.t_at(engine.step_count)
         self.lr = engine.lr
         self.n = n
         self.divergence: Divergence | None = None
@@ -179,7 +181,8 @@ def write(run: Run, form: str, out: TextIO) -> None:
             out.write("  ".join(v.rjust(w) for v, w in zip(cells, widths)).rstrip() + "\n")
     elif form == "python":
         title = "The question's network" if is_question_network(run.network) else "A network"
-        out.write(program_source(run.network, run.start, run.lr, run.n, run.rules[run.rule_index], title))
+        out.write(program_source(run.network, run.start, run.lr, run.n, run.rules[run.rule_index], title,
+                                 run.optimizer, run.start_state, run.start_t))  # fmt: skip
     elif form == "dot":
         k, params = run.last()
         out.write(dot_source(run.network.evaluate(params), k))

@@ -17,16 +17,19 @@ from dataclasses import dataclass, field
 from bptui.engine import Engine
 from bptui.graph import OPS, Edge, Network
 from bptui.numfmt import fmt
+from bptui.optimizers import Worked
 
 
 @dataclass(frozen=True)
 class Operation:
-    kind: str  # "forward", "backward" or "update"
-    name: str  # forward: the node; backward: the edge's input; update: the parameter
+    kind: str  # "forward", "backward", "moment" or "update"
+    name: str  # forward: the node; backward: the edge's input; moment, update: the parameter
     lines: tuple[str, ...]  # the explanation, one or two lines
     edge: Edge | None = None
     completes: str | None = None  # backward: the node whose dJ/dn is now complete
-    new_value: float | None = None  # update: the parameter's new value
+    new_value: float | None = None  # moment: what it computed; update: the parameter's new value
+    slot: str | None = None  # moment: what it computes (an optimizer's m, v, m̂ or v̂)
+    worked: Worked | None = None  # moment, and update under an optimizer: its line worked out
 
 
 @dataclass
@@ -37,6 +40,7 @@ class WalkView:
     factors: set[tuple[str, str]] = field(default_factory=set)
     adjoints: set[str] = field(default_factory=set)  # complete ones
     updates: dict[str, float] = field(default_factory=dict)
+    moments: dict[tuple[str, str], float] = field(default_factory=dict)  # (parameter, slot) -> value
     current: Operation | None = None
 
 
@@ -117,18 +121,32 @@ def operations(engine: Engine) -> list[Operation]:
 
     rule = engine.rule
     amounts = rule.amounts_at(t)
+    optimizer, k = engine.optimizer, engine.step_count
+    state = engine.optimizer_state_at(k)
     for p in net.params:
         if p not in amounts:
             continue
         old, a, lr = v[p], amounts[p], engine.lr
-        new = old - lr * a  # as the compiled step computes it
         what = rule.formula_of(p, loss)
-        line = (
-            f"{p} ← {p} − lr × {what} = {_n(old)} − {fmt(lr, keep_zeros=False)} × {_n(a)} = "
-            f"{fmt(new, keep_zeros=False)}"
-        )
         second = "every gradient was taken before any weight moves" if rule.correct else f"{rule.title}: {rule.wrong}"
-        ops.append(Operation("update", p, (line, second), new_value=new))
+        if optimizer.name == "sgd":
+            new = old - lr * a  # as the compiled step computes it
+            line = (
+                f"{p} ← {p} − lr × {what} = {_n(old)} − {fmt(lr, keep_zeros=False)} × {_n(a)} = "
+                f"{fmt(new, keep_zeros=False)}"
+            )
+            ops.append(Operation("update", p, (line, second), new_value=new))
+            continue
+        # an optimizer's lines, each computed by the Python the compiled step runs
+        t_now = engine.t_at(k + 1)
+        *moments, last = optimizer.explain(a, old, state[p], lr, t_now, loss, p)
+        for n, worked in enumerate(moments, 1):
+            words = worked.line.words + (f"; g = {what} = {fmt(a, keep_zeros=False)}" if n == 1 else "")
+            line = f"{worked.line.target}({p}) ← {worked.line.formula} = {worked.numbers} = {fmt(worked.value, keep_zeros=False)}"
+            ops.append(Operation("moment", p, (line, f"{optimizer.title}, t {t_now}: {words}"),
+                                 new_value=worked.value, slot=worked.line.target, worked=worked))  # fmt: skip
+        line = f"{p} ← {last.line.formula} = {last.numbers} = {fmt(last.value, keep_zeros=False)}"
+        ops.append(Operation("update", p, (line, f"{last.line.words}; {second}"), new_value=last.value, worked=last))
     return ops
 
 
@@ -142,6 +160,8 @@ def view(ops: list[Operation], position: int) -> WalkView:
             w.factors.add(op.edge.key)
             if op.completes:
                 w.adjoints.add(op.completes)
+        elif op.kind == "moment":
+            w.moments[op.name, op.slot] = op.new_value
         else:
             w.updates[op.name] = op.new_value
     w.current = ops[position - 1] if position > 0 else None
@@ -157,7 +177,7 @@ def follow(network: Network, op: Operation | None, shown: str) -> str:
     parameter being updated."""
     if op is None or op.kind == "forward":
         return shown
-    if op.kind == "update":
+    if op.kind in ("moment", "update"):
         return op.name
     if op.completes in network.params:
         return op.completes

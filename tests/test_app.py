@@ -1492,3 +1492,58 @@ async def test_t_switches_the_step_axis_and_says_so():
         assert "log step axis" in str(chart.border_subtitle)
         await burst(pilot, "t")
         assert not chart.log_steps and "linear again" in message(app)
+
+
+# --- optimizers ------------------------------------------------------------------------
+
+
+def adam_by_hand(steps: int, lr=0.5, b1=0.9, b2=0.999, eps=1e-8):
+    """The question's network under Adam, by hand algebra: each weight's
+    last old and new value, and m, v, m̂, v̂ of the last step."""
+    w = {"w1": START["w1"], "w2": START["w2"]}
+    m = {p: 0.0 for p in w}
+    v = {p: 0.0 for p in w}
+    for t in range(1, steps + 1):
+        s = hand_state(2.0, 4.0, w["w1"], w["w2"])
+        last = {}
+        for p in w:
+            g = s[p]["="]
+            m[p] = b1 * m[p] + (1 - b1) * g
+            v[p] = b2 * v[p] + (1 - b2) * g * g
+            mh, vh = m[p] / (1 - b1**t), v[p] / (1 - b2**t)
+            last[p] = (w[p], w[p] - lr * mh / (math.sqrt(vh) + eps), m[p], v[p], mh, vh)
+        w = {p: last[p][1] for p in w}
+    return last
+
+
+async def test_adams_factors_are_on_the_status_at_80x24():
+    app = app_for(optimizer="adam")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space", "space")
+        await pilot.pause()
+        lines = [" ".join(line.split()) for line in app.query_one(StatusPane).plain_lines]
+        text = "\n".join(lines)
+        for p, (old, new, m, v, mh, vh) in adam_by_hand(2).items():
+            assert f"{p}: {fmt(old)} → {fmt(new)}" in text
+            assert f"m {fmt(m)} v {fmt(v)}" in text and f"m̂ {fmt(mh)} v̂ {fmt(vh)}" in text
+            assert f"(− 0.5 × {fmt(mh, keep_zeros=False).replace('−', '(−')}" in text
+        # every row on screen: the pane does not scroll at 80×24
+        assert app.query_one(StatusPane).max_scroll_y == 0
+
+
+async def test_a_walk_under_momentum_shows_v_then_the_step_and_help_writes_its_lines():
+    app = app_for(optimizer="momentum", momentum=0.5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ops = operations(app.engine)
+        at = next(i for i, op in enumerate(ops) if op.kind == "moment") + 1
+        await pilot.press(*["full_stop"] * at)
+        await pilot.pause()
+        g = hand_state(2.0, 4.0, START["w1"], START["w2"])["w1"]["="]  # w1's moment comes first
+        bar = " ".join(message(app).split())
+        status = "\n".join(" ".join(line.split()) for line in app.query_one(StatusPane).plain_lines)
+        assert f"v {fmt(g)}" in status and "v ·" in status  # w1's v is computed, w2's not yet
+        assert f"v(w1) ← μ·v + dJ/dw1 = 0.5 × 0 + {fmt(g, keep_zeros=False).replace('−', '(−')}" in bar
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_text = app.screen.plain_text()
+        assert "by momentum μ 0.5" in help_text and "v ← μ·v + dJ/dw" in help_text and "w ← w − lr × v" in help_text

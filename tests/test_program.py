@@ -33,7 +33,7 @@ def run_program(source: str) -> dict[str, float | int]:
             continue
         if name == "step":
             out[name] = int(value)
-        elif re.fullmatch(r"\w+", name):
+        elif re.fullmatch(r"\w+(\(\w+\))?", name):  # w1, and a slot of its optimizer: m(w1)
             out[name] = float(value)
     return out
 
@@ -69,6 +69,40 @@ def test_the_program_prints_the_traces_figures_bit_for_bit(scenario):
     assert printed[scenario.network().loss] == last["J"]  # == on floats: every bit
     for p, v in {**last["weights"], **last.get("biases", {})}.items():
         assert printed[p] == v, p
+
+
+OPTIMIZED = [
+    Scenario(optimizer="adam"),
+    Scenario(preset="mazur", optimizer="adam", betas=(0.5, 0.75), eps=1e-3, lr=0.1),
+    Scenario(layers=3, biases=(0.1, -0.2, 0.3), activation="tanh", optimizer="momentum", momentum=0.5),
+    Scenario(loss="bce", y=1.0, optimizer="momentum"),
+]
+
+
+@pytest.mark.skipif(PYTHON3 is None, reason="no python3 on PATH")
+@pytest.mark.parametrize("scenario", OPTIMIZED, ids=lambda s: f"{s.preset}-{s.optimizer}")
+def test_the_program_of_an_optimizer_prints_its_weights_and_state_bit_for_bit(scenario):
+    printed = run_program(traced(scenario, 30, "python"))
+    last = json.loads(traced(scenario, 30, "json").splitlines()[-1])
+    assert printed[scenario.network().loss] == last["J"]
+    for p, v in {**last["weights"], **last.get("biases", {})}.items():
+        assert printed[p] == v, p
+    state = {f"{slot}({p})": x for p, slots in last["optimizer"].items() for slot, x in slots.items()}
+    assert state and all(printed[name] == x for name, x in state.items())
+
+
+def test_a_program_from_a_later_step_starts_from_the_optimizers_state_then():
+    from bptui.program import session_program
+
+    engine = Scenario(optimizer="adam").engine()
+    engine.step(4)
+    engine.set_lr(0.25)  # two rates: the program is of the next step, from step 4's state
+    source, takes = session_program(engine)
+    assert takes == "the next step" and "t = 4.0" in source
+    engine.step()
+    printed = run_program(source)
+    assert (printed["w1"], printed["w2"]) == engine.params
+    assert printed["m(w1)"] == engine.optimizer_state_at(5)["w1"]["m"]
 
 
 @pytest.mark.skipif(PYTHON3 is None, reason="no python3 on PATH")
@@ -177,3 +211,26 @@ def test_export_writes_the_session_as_a_program_beside_it(tmp_path):
     (tmp_path / "third.py").write_text("# mine\n")
     said = st._export(tmp_path / "third.json", False)
     assert "third.py not written" in said and (tmp_path / "third.py").read_text() == "# mine\n"
+
+
+def test_the_code_view_of_an_adam_step_shows_each_line_with_the_value_the_step_makes():
+    from bptui.program import annotated_step
+    from bptui.walk import operations, view
+
+    engine = Scenario(preset="mazur", optimizer="adam").engine()
+    engine.step(2)
+    e, k = engine, engine.step_count
+    ops = operations(e)
+    at = next(i for i, op in enumerate(ops) if op.kind == "moment" and op.slot == "v̂") + 1
+    walk = view(ops, at)
+    lines = annotated_step(e.network, e.trace, e.rule, e.lr, walk, e.optimizer, e.optimizer_state_at(k), e.t_at(k + 1))
+    shown = {line.code.split(" = ")[0]: line for line in lines if line.value is not None}
+    assert shown["t"].value == 3.0
+    [current] = [line for line in lines if line.current]
+    assert current.code.startswith("v_hat_w1 = ") and current.known
+    assert not shown["w1"].known and not shown["m_w2"].known  # not computed yet in the walk
+    engine.step()
+    after = engine.optimizer_state_at(3)
+    for i, p in enumerate(engine.network.params):
+        assert shown[p].value == engine.params[i]
+        assert (shown[f"m_{p}"].value, shown[f"v_{p}"].value) == (after[p]["m"], after[p]["v"])

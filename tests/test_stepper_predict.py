@@ -275,3 +275,45 @@ def test_a_whole_walk_given_up_or_wrong_still_takes_the_step(preset, how):
     plain = stepper_for(preset=preset)
     plain.step()
     assert st.engine.params == plain.engine.params
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_a_walk_under_an_optimizer_asks_each_of_its_lines_and_ends_on_its_step(optimizer):
+    st = stepper_for(preset="mazur", optimizer=optimizer)
+    st.engine.step(2)  # state to carry: the moments are no longer 0
+    answers = exact_answers(st)
+    st.toggle_predict()
+    typed, labels = 0, []
+    while st.engine.step_count == 2:
+        st.walk(1)
+        while st.asking is not None:
+            labels.append(st.asking.label)
+            answer(st, answers[typed])
+            typed += 1
+    assert typed == len(answers) and st.score.total == (typed, typed)
+    per_weight = ["v(w1) ="] if optimizer == "momentum" else ["m(w1) =", "v(w1) =", "m̂(w1) =", "v̂(w1) ="]
+    i = labels.index(per_weight[0])
+    assert labels[i : i + len(per_weight) + 1] == [*per_weight, "w1 (new) ="]
+    plain = stepper_for(preset="mazur", optimizer=optimizer)
+    plain.engine.step(3)
+    assert st.engine.history_array().tobytes() == plain.engine.history_array().tobytes()
+
+
+def test_an_adams_classic_slips_are_named():
+    st = stepper_for(optimizer="adam", lr=0.1)
+    st.engine.step(1)
+    e = st.engine
+    t = e.trace
+    ops = operations(e)
+    by = {(op.slot or "w", op.name): op for op in ops if op.kind in ("moment", "update")}
+    amounts = e.rule.amounts_at(t)
+    g, w1 = amounts["w1"], t.values["w1"]
+    [new_w1] = questions(by["w", "w1"], e.network, t, e.lr, amounts)
+    assert new_w1.symbol == "w1 (new)" and new_w1.kind == "update"
+    assert judge(repr(w1 - 0.1 * g), new_w1).mistake.startswith("the plain step w1 − lr × dJ/dw1")
+    [m_hat] = questions(by["m̂", "w1"], e.network, t, e.lr, amounts)
+    m = e.optimizer_state_at(1)["w1"]["m"] * 0.9 + 0.1 * g  # the new m, by hand
+    assert m_hat.value == pytest.approx(m / (1 - 0.9**2), rel=1e-15)
+    assert judge(repr(m), m_hat).mistake.startswith("m uncorrected")
+    [v] = questions(by["v", "w1"], e.network, t, e.lr, amounts)
+    assert "v = " in v.given and "(the last step's)" in v.given and "dJ/dw1 = " in v.given

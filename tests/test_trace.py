@@ -41,6 +41,20 @@ def test_json_lines_carry_every_number_exactly():
         assert row["J"] == e.loss_at(k)
 
 
+def test_json_carries_the_optimizers_state_by_parameter_and_csv_its_columns():
+    args = ("--steps", "3", "--preset", "mazur", "--optimizer", "adam")
+    rows = [json.loads(line) for line in trace(*args, "--format", "json").stdout.splitlines()]
+    e = Scenario(preset="mazur", optimizer="adam").engine()
+    e.step(3)
+    for row in rows:
+        assert row["optimizer"] == e.optimizer_state_at(row["step"])  # == on floats: every bit
+    assert rows[0]["optimizer"]["w1"] == {"m": 0.0, "v": 0.0}
+    header = trace(*args, "--format", "csv").stdout.splitlines()[0].split(",")
+    assert {"m(w1)", "v(w8)"} <= set(header)
+    plain = json.loads(trace("--steps", "1", "--format", "json").stdout.splitlines()[0])
+    assert "optimizer" not in plain  # plain descent keeps no state
+
+
 def test_csv_parses_to_the_same_numbers_as_json():
     args = ("--steps", "4", "--layers", "3", "--biases", "0.1,-0.2,0.3", "--activation", "tanh")
     rows = list(csv.DictReader(io.StringIO(trace(*args, "--format", "csv").stdout)))
@@ -90,6 +104,13 @@ def test_a_diverging_trace_stops_and_says_why():
         (["--format", "xml"], "invalid choice: 'xml'"),
         (["--layers", "9"], "layers must be between 1 and 8"),
         (["--loss", "bce"], "loss bce needs a target y in [0, 1]"),
+        (["--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
+        (["--optimizer", "momentum", "--momentum", "1"], "momentum must be at least 0 and below 1, not 1"),
+        (["--optimizer", "adam", "--betas", "0.9"], "betas takes two numbers separated by a comma, e.g. 0.9,0.999; got 1"),
+        (["--optimizer", "adam", "--betas", "0.9,1.5"], "betas must be two numbers, each at least 0 and below 1"),
+        (["--optimizer", "adam", "--eps", "0"], "eps must be a positive number, not 0"),
+        (["--optimizer", "adam", "--eps", "nan"], "eps must be a number, not nan"),
+        (["--betas", "0.5,0.5"], "betas is a setting of the adam optimizer, not of sgd"),
     ],
 )
 def test_trace_errors(args, reason):

@@ -248,7 +248,7 @@ class BptuiApp(App[None]):
         """Enter and Escape are the prompt's own keys (this only labels them)."""
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.engine.network))
+        self.push_screen(HelpScreen(self.engine.network, self.engine.optimizer))
 
     def action_quit(self) -> None:
         if self.stepper.quit():

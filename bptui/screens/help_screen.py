@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -11,6 +12,7 @@ from textual.widgets import Footer, Static
 
 from bptui.graph import Network
 from bptui.keys import HELP_ROWS
+from bptui.optimizers import SGD, Optimizer
 
 KEYS = list(HELP_ROWS)  # from the one table of keys, as the Footer's are
 
@@ -18,8 +20,6 @@ NOTES = (
     "Factors marked [b]◆[/b] on screen are shared: several gradients contain them, and "
     "backprop computes their product once, on the way down from the loss, and passes it on. "
     "That reuse is backpropagation.\n\n"
-    "[b]The update[/b]  w ← w − lr × dJ/dw for every parameter, with all gradients taken "
-    "before any parameter moves.\n\n"
     "[b]The check[/b]  The finite difference (J(w + h) − J(w − h)) / 2h estimates each gradient "
     "without the chain rule. A large error there can be the estimate's own rounding, where "
     "a gradient is tiny next to J (deep chains, huge J), not a fault of backprop: where the two "
@@ -29,6 +29,25 @@ NOTES = (
     "switch to scientific notation (1.2e−9). A step that would make a weight or the loss "
     "infinite or nan is not taken, and the bottom line says why (lines that warn start with \"!\")."
 )
+
+
+OPTIMIZER_NOTES = {
+    "sgd": "Plain gradient descent (--optimizer momentum or adam changes it).",
+    "momentum": "As PyTorch's SGD with momentum: v starts at 0 and keeps the gradients so far, "
+                "each step's weighed μ times less, so steps grow along a steady slope and damp out "
+                "where the gradient's sign flips.",
+    "adam": "As PyTorch's Adam: m and v (starting at 0) are running means of the gradient and "
+            "its square; m̂ and v̂ undo their pull towards 0 in the first steps (t is the step "
+            "being taken), so each weight steps by about lr, scaled by how steady its gradient is.",
+}  # fmt: skip
+
+
+def update_text(optimizer: Optimizer, loss: str) -> str:
+    """The update as the optimizer makes it, line by line."""
+    lines = "\n".join(f"  {line.target} ← {line.formula}" for line in optimizer.lines(loss))
+    return (f"[b]The update[/b]  by {optimizer.title}, for every parameter, with all gradients taken "
+            f"before any parameter moves:\n{lines}\n{OPTIMIZER_NOTES[optimizer.name]} The status "
+            "shows each value it computes; a walk computes them one at a time.")  # fmt: skip
 
 
 def _table(rows: list[tuple[str, str]]) -> Table:
@@ -64,9 +83,10 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "app.pop_screen", "Close", show=False),
     ]
 
-    def __init__(self, network: Network) -> None:
+    def __init__(self, network: Network, optimizer: Optimizer = SGD) -> None:
         super().__init__()
         self.network = network
+        self.optimizer = optimizer
 
     def compose(self) -> ComposeResult:
         net = self.network
@@ -77,6 +97,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static("\n[b]The chain rule, factor by factor[/b]")
             yield Static(_table(factor_rows(net)), classes="help-table")
             yield Static("\n" + "\n".join(chain_lines(net)) + "\n", markup=False)
+            yield Static(update_text(self.optimizer, net.loss) + "\n")
             yield Static(NOTES)
         yield Footer()
 
@@ -85,5 +106,6 @@ class HelpScreen(ModalScreen[None]):
         net = self.network
         rows = KEYS + factor_rows(net)
         return "\n".join(
-            [network_text(net), *(f"{k} {v}" for k, v in rows), *chain_lines(net), NOTES]
+            [network_text(net), *(f"{k} {v}" for k, v in rows), *chain_lines(net),
+             Text.from_markup(update_text(self.optimizer, net.loss)).plain, NOTES]  # fmt: skip
         )

@@ -21,7 +21,9 @@ PENDING = "·"
 class CodeView(RowsView):
     def show(self, frame: Frame) -> None:
         self.frame = frame
-        lines = annotated_step(frame.network, frame.trace, frame.rule, frame.lr, frame.walk)
+        e = frame.history
+        lines = annotated_step(frame.network, frame.trace, frame.rule, frame.lr, frame.walk, e.optimizer,
+                               e.optimizer_state_at(frame.step), e.t_at(frame.step + 1))  # fmt: skip
         code_w = max(len(line.code) for line in lines if line.value is not None)
         rows, at = [], None
         for y, line in enumerate(lines):

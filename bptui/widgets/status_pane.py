@@ -12,18 +12,21 @@ from bptui.widgets.line_pane import PENDING, LabelledPane, mark_current
 
 
 def optimizer_rows(u, pad: Text) -> list[tuple[Text, Text]]:
-    """An optimizer's update of one weight: each value it computed on the
-    way (momentum's v; Adam's m, v, m̂ and v̂), then the step itself with the
-    numbers in, as `(− lr × …)` under plain descent."""
-    *state, (last, _, numbers) = u.lines
-    values = Text()
-    for line, value, _ in state:
-        if values:
-            values.append("  ")
-        values.append(f"{line.target} ")
-        values.append(fmt(value))
-    step = numbers.split(" ", 1)[1]  # the numbers after the old value: − lr × …
-    return [(pad, values), (pad, Text(f"({step})"))]
+    """An optimizer's update of one weight: the values it computed on the
+    way, two to a row (momentum's v; Adam's m and v, then m̂ and v̂), then the
+    step itself with the numbers in, as `(− lr × …)` under plain descent."""
+    *state, last = u.lines
+    rows = []
+    for i in range(0, len(state), 2):
+        values = Text()
+        for worked in state[i : i + 2]:
+            if values:
+                values.append("  ")
+            values.append(f"{worked.line.target} ")
+            values.append(fmt(worked.value))
+        rows.append((pad, values))
+    step = last.numbers.split(" ", 1)[1]  # the numbers after the old value: − lr × …
+    return [*rows, (pad, Text(f"({step})"))]
 
 
 class StatusPane(LabelledPane):
@@ -115,6 +118,7 @@ class StatusPane(LabelledPane):
     def _walk_rows(self, frame: Frame, rows, label_w: int, pad: Text) -> None:
         net, rule, walk, params = frame.network, frame.rule, frame.walk, frame.shown
         moving = frame.amounts
+        optimizer = frame.history.optimizer
         cur = walk.current
         for p in net.params:
             if p not in params:
@@ -127,8 +131,23 @@ class StatusPane(LabelledPane):
                 value.append(fmt(walk.updates[p]), "bold")
             else:
                 value.append(PENDING, "dim")
-            if cur is not None and cur.kind == "update" and cur.name == p:
+            if cur is not None and cur.kind in ("moment", "update") and cur.name == p:
                 label, value = mark_current(label, value)
             rows.append((label, value))
             what = rule.formula_of(p, net.loss) or ""
-            rows.append((pad, Text(f"({MINUS} lr × {what})" if what else "", "italic")))
+            lines = optimizer.lines(net.loss, p)
+            if len(lines) == 1 or p not in moving:
+                rows.append((pad, Text(f"({MINUS} lr × {what})" if what else "", "italic")))
+                continue
+            # an optimizer's: the values it computes on the way, · until the walk has
+            targets = [line.target for line in lines[:-1]]
+            for i in range(0, len(targets), 2):
+                values = Text()
+                for target in targets[i : i + 2]:
+                    if values:
+                        values.append("  ")
+                    values.append(f"{target} ")
+                    known = walk.moments.get((p, target))
+                    values.append(PENDING if known is None else fmt(known), "dim" if known is None else "")
+                rows.append((pad, values))
+            rows.append((pad, Text(f"({lines[-1].formula}, g = {what})", "italic")))
