@@ -204,6 +204,13 @@ class Engine:
         """Adam's t for the step that led to `step`."""
         return self._steps_before + step
 
+    def next_value(self, name: str, g: float, w: float) -> float:
+        """What the optimizer makes of parameter `name` at `w` with amount
+        `g` in the next step, from the state now."""
+        k = self._count
+        state = self.optimizer_state_at(k)[name]
+        return self.optimizer.explain(g, w, state, self.lr, self.t_at(k + 1))[-1].value
+
     def rule_at(self, step: int) -> UpdateRule | None:
         """The rule that produced a step (None for step 0)."""
         tag = self._row(step)[self._j + 2]

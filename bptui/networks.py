@@ -6,6 +6,7 @@ This module never imports Textual."""
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 from bptui.graph import OPS, GraphBuilder, Network, Trace
 from bptui.numfmt import fmt, times
@@ -162,10 +163,12 @@ def mazur_network() -> Network:
     return net
 
 
-def stuck_note(trace: Trace, lr: float) -> str | None:
+def stuck_note(trace: Trace, lr: float, moved: Callable[[str, float, float], float] | None = None) -> str | None:
     """Why no weight can move any more, when none can: every gradient is 0
     (or too small for lr × gradient to change a weight), because relu units
-    are dead or σ / tanh units are saturated. In words, with what would help."""
+    are dead or σ / tanh units are saturated. In words, with what would help.
+    `moved(p, g, w)` is p's next value under an optimizer that keeps state
+    (momentum goes on moving a weight whose gradient is 0)."""
     net = trace.network
     values = trace.values
     for p in net.params:
@@ -173,7 +176,7 @@ def stuck_note(trace: Trace, lr: float) -> str | None:
         if not math.isfinite(g):
             return None  # a refused step says why
         w = values[p]
-        if w - lr * g != w:
+        if (w - lr * g if moved is None else moved(p, g, w)) != w:
             return None  # this weight still moves
     dead = [n.name for n in net.nodes if n.kind == "op" and n.op == "relu" and not values[n.args[0]] > 0]
     flat = [
@@ -191,6 +194,8 @@ def stuck_note(trace: Trace, lr: float) -> str | None:
     if flat:
         names = ", ".join(name for name, _ in flat)
         causes.append(f"{'unit' if len(flat) == 1 else 'units'} {names} saturated (slope ≈ 0)")
-    what = "every gradient is 0" if zero else "every update lr × gradient is below a weight's last digit"
+    what = "every gradient is 0" if zero else "every update is below a weight's last digit"
+    if moved is None and not zero:
+        what = "every update lr × gradient is below a weight's last digit"
     why = f": {'; '.join(causes)}" if causes else ""
     return f"Stuck: {what}{why}. Steps change nothing: undo (u), another rate (l) or other weights (--weights)."

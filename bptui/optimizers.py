@@ -18,6 +18,7 @@ or a mistake's stand-in for it). This module never imports Textual.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -133,13 +134,18 @@ class Optimizer:
         for line in self.lines(loss, param):
             shown = {k: _n(v) for k, v in values.items()}
             shown["t"] = str(t)
-            code = fill(line.code, IDENTIFIERS)
             env = {IDENTIFIERS[k]: v for k, v in values.items()}
-            value = eval(code, {"__builtins__": {}, **RUNTIME}, env)  # our own lines, never user text
+            value = eval(_compiled(line.code), {"__builtins__": {}, **RUNTIME}, env)  # our own lines, never user text
             read = dict.fromkeys(re.findall(r"\{([^}]+)\}", line.code))
             out.append(Worked(line, value, fill(line.numbers, shown), tuple((k, values[k]) for k in read)))
             values[line.target] = value
         return out
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(code: str):
+    """A line's Python, compiled once (the status and the stuck check run it every step)."""
+    return compile(fill(code, IDENTIFIERS), "<optimizer line>", "eval")
 
 
 def fill(template: str, names: dict[str, str]) -> str:

@@ -112,7 +112,7 @@ class Stepper(Questions, Nudging, Predicting, Walking, Following):
         """The standing note: why the run is stuck, if it is; the rule in
         force, if it is a mistaken one; what the scenario cannot reach."""
         e = self.engine
-        stuck = stuck_note(e.trace, e.lr)
+        stuck = stuck_note(e.trace, e.lr, e.next_value if e.optimizer.slots else None)
         if stuck:
             self.say(stuck, warning=True)
             return

@@ -231,3 +231,27 @@ def test_a_setting_of_another_optimizer_is_refused_not_ignored():
     with pytest.raises(ValueError, match="momentum is a setting of the momentum optimizer, not of sgd"):
         Scenario(momentum=0.5)
     assert Scenario(optimizer="adam", momentum=0.9).optimizer == "adam"  # the default is no choice
+
+
+def test_momentum_carries_a_weight_past_dead_relus_and_is_stuck_only_when_its_velocity_is_spent():
+    from bptui.networks import stuck_note
+
+    e = Scenario(activation="relu", optimizer="momentum", momentum=0.5).engine()
+    for _ in range(200):
+        if all(e.trace.grad(p) == 0.0 for p in e.network.params):
+            break
+        e.step()
+    assert all(e.trace.grad(p) == 0.0 for p in e.network.params)  # dead, by the gradients themselves
+    v = e.optimizer_state_at(e.step_count)
+    assert any(v[p]["v"] != 0.0 for p in e.network.params)
+    # the velocity still moves the weights: not stuck, though every gradient is 0
+    assert stuck_note(e.trace, e.lr, e.next_value) is None and stuck_note(e.trace, e.lr) is not None
+    before = e.params
+    e.step()
+    assert e.params != before
+    e.step(2000)  # v halves each step with g = 0: it underflows to 0, or stops moving the weights
+    note = stuck_note(e.trace, e.lr, e.next_value)
+    assert note is not None and "every gradient is 0" in note
+    before = e.params
+    e.step()
+    assert e.params == before
