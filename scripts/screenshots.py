@@ -65,6 +65,8 @@ SCENES = {
     "circuit-walk": ((80, 24), ["c"] + ["full_stop"] * 8, Scenario()),
     "code": ((80, 24), ["k"] + ["full_stop"] * 7, Scenario()),
     "predict": ((80, 24), PREDICT_KEYS, Scenario()),
+    # Adam's factors: m, v, m̂, v̂ and the step, for each weight
+    "adam": ((80, 24), ["space"] * 2, Scenario(optimizer="adam")),
 }
 
 
