@@ -29,7 +29,7 @@ class Key:
 
 KEYS: tuple[Key, ...] = (
     Key(("space", "n"), "step", "space, n", "one step: forward, backward, then every weight updated from the same gradients", "Step", 2, "space"),
-    Key(("full_stop",), "walk(1)", ".  ,", "walk: one operation of the step forward / back (forward nodes, each chain-rule factor, each update); , right after a walk completes its step goes back into it", "Walk", 3, ". ,"),
+    Key(("full_stop",), "walk(1)", ".  ,", "walk: one operation of the step forward / back (forward nodes, each chain-rule factor, each update, and each line of momentum's or Adam's); , right after a walk completes its step goes back into it", "Walk", 3, ". ,"),
     Key(("comma",), "walk(-1)", ",", "(with .) one operation back", "back"),
     Key(("l",), "edit_rate", "l", "type a new learning rate (Enter sets it, Escape cancels)", "Rate", 4),
     Key(("equals_sign",), "edit_value", "=", "set any value by hand: name = value (w1 = 1.5, x = 3, y = 0.5, b2 = -0.1, lr = 0.25); everything is recomputed at once, Tab completes the name, u takes it back", "Set", 8),

@@ -48,3 +48,13 @@ def test_walk_mid_backward(snap_compare):
 
 def test_landscape(snap_compare):
     assert snap_compare(app(), press=["v"] + ["space"] * 8, terminal_size=(80, 24))
+
+
+def test_adam_mid_walk(snap_compare):
+    # two steps taken, then the walk of the third on to w1's v̂: m, v, m̂ shown, the rest ·
+    from bptui.walk import operations
+
+    e = make_engine(Scenario(optimizer="adam"))
+    e.step(2)
+    at = next(i for i, op in enumerate(operations(e)) if op.kind == "moment" and op.slot == "v̂") + 1
+    assert snap_compare(app(optimizer="adam"), press=["space", "space"] + ["full_stop"] * at, terminal_size=(80, 24))
